@@ -1,0 +1,104 @@
+// The ZeroMQ side of one kernel: DEALER sockets for shell, control and stdin, a SUB socket
+// for iopub (subscribed to everything) and a REQ socket for the heartbeat. Frames are
+// signed on the way out and verified on the way in; a bad message is dropped and logged.
+import { EventEmitter } from 'node:events';
+import { Dealer, Request, Subscriber, type Socket } from 'zeromq';
+import type { Channel } from '../protocol/message.js';
+import { MessageSigner } from '../protocol/signing.js';
+import { RawMessage, decodeWire, encodeWire } from '../protocol/wire.js';
+import { endpoint, type ConnectionInfo } from './connection-file.js';
+import type { Logger } from './logger.js';
+
+export type RequestChannel = Exclude<Channel, 'iopub'>;
+
+export interface KernelChannelsEvents {
+  message: [channel: Channel, msg: RawMessage];
+}
+
+export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
+  private readonly signer: MessageSigner;
+  private readonly dealers: Record<RequestChannel, Dealer>;
+  private readonly iopub: Subscriber;
+  private readonly sendChains = new Map<RequestChannel, Promise<unknown>>();
+  private closed = false;
+  /** While set, the iopub loop waits: back-pressure from slow websocket clients. */
+  private iopubGate: Promise<void> | undefined;
+
+  constructor(
+    private readonly info: ConnectionInfo,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.signer = new MessageSigner(info.key, info.signature_scheme);
+    const dealer = (): Dealer => new Dealer({ linger: 0, immediate: false });
+    this.dealers = { shell: dealer(), control: dealer(), stdin: dealer() };
+    this.dealers.shell.connect(endpoint(info, info.shell_port));
+    this.dealers.control.connect(endpoint(info, info.control_port));
+    this.dealers.stdin.connect(endpoint(info, info.stdin_port));
+    this.iopub = new Subscriber({ linger: 0 });
+    this.iopub.connect(endpoint(info, info.iopub_port));
+    this.iopub.subscribe();
+    for (const channel of ['shell', 'control', 'stdin'] as const) void this.receiveLoop(channel, this.dealers[channel]);
+    void this.receiveLoop('iopub', this.iopub);
+  }
+
+  /** Signs and sends; sends on one socket are serialised (zeromq.js allows one at a time). */
+  send(channel: RequestChannel, msg: RawMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('kernel channels are closed'));
+    const socket = this.dealers[channel];
+    const frames = encodeWire(msg, this.signer);
+    const previous = this.sendChains.get(channel) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => socket.send(frames));
+    this.sendChains.set(channel, next);
+    return next;
+  }
+
+  /** Pauses reading iopub until `released` settles (ZeroMQ queues meanwhile). */
+  holdIopub(released: Promise<void>): void {
+    const gate = released.finally(() => {
+      if (this.iopubGate === gate) this.iopubGate = undefined;
+    });
+    this.iopubGate = gate;
+  }
+
+  private async receiveLoop(channel: Channel, socket: Socket & AsyncIterable<Buffer[]>): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        let msg: RawMessage;
+        try {
+          msg = decodeWire(frames, this.signer).message;
+          void msg.headerJson; // a message without a readable header cannot be routed
+        } catch (err) {
+          this.log.warn(`Dropped a message on ${channel}: ${(err as Error).message}`);
+          continue;
+        }
+        this.emit('message', channel, msg);
+        if (channel === 'iopub' && this.iopubGate) await this.iopubGate;
+      }
+    } catch (err) {
+      if (!this.closed) this.log.error(`ZeroMQ ${channel} socket failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Answers true if the kernel echoes a heartbeat within `timeoutMs`. */
+  async heartbeat(timeoutMs: number): Promise<boolean> {
+    const req = new Request({ linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs });
+    try {
+      req.connect(endpoint(this.info, this.info.hb_port));
+      await req.send('ping');
+      await req.receive();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      req.close();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of Object.values(this.dealers)) s.close();
+    this.iopub.close();
+  }
+}

@@ -1,0 +1,38 @@
+// The environment a new kernel gets, by the original gateway's rules:
+// - no `env` in the request: the gateway's whole environment is inherited;
+// - an `env` in the request: only PATH, the env_process_whitelist variables, and the
+//   request's KERNEL_* and env_whitelist variables;
+// then the kernelspec's own env; always KERNEL_GATEWAY=1, never KG_AUTH_TOKEN.
+
+export interface KernelEnvPolicy {
+  /** Gateway variables a kernel may inherit when the request names an env. */
+  processWhitelist: string[];
+  /** Request variables (besides KERNEL_*) that may reach the kernel. */
+  requestWhitelist: string[];
+}
+
+export function kernelEnvironment(
+  gatewayEnv: NodeJS.ProcessEnv,
+  requestEnv: Record<string, string> | undefined,
+  specEnv: Record<string, string>,
+  policy: KernelEnvPolicy,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  const inherit = (name: string): void => {
+    const value = gatewayEnv[name];
+    if (value !== undefined) env[name] = value;
+  };
+  if (requestEnv === undefined) {
+    for (const name of Object.keys(gatewayEnv)) inherit(name);
+  } else {
+    env.PATH = gatewayEnv.PATH ?? '';
+    for (const name of policy.processWhitelist) inherit(name);
+    for (const [name, value] of Object.entries(requestEnv)) {
+      if (name.startsWith('KERNEL_') || policy.requestWhitelist.includes(name)) env[name] = String(value);
+    }
+  }
+  Object.assign(env, specEnv);
+  delete env.KG_AUTH_TOKEN;
+  env.KERNEL_GATEWAY = '1';
+  return env;
+}

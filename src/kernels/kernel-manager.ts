@@ -1,0 +1,150 @@
+// All kernels of one gateway: starting them (kernel name policy, max_kernels counted
+// atomically with launches in flight), finding, restarting and ending them, and restarting
+// a kernel that dies on its own. Knows nothing of HTTP.
+import { EventEmitter } from 'node:events';
+import { kernelEnvironment, type KernelEnvPolicy } from './kernel-env.js';
+import type { KernelSpecManager } from './kernelspecs.js';
+import type { Logger } from './logger.js';
+import { RunningKernel } from './running-kernel.js';
+import { seedKernel, type SeedPlan } from './seeding.js';
+
+export class NoSuchKernelSpecError extends Error {}
+export class KernelLimitError extends Error {}
+
+export interface KernelManagerOptions {
+  specs: KernelSpecManager;
+  defaultKernelName: string;
+  forceKernelName?: string;
+  maxKernels?: number;
+  runtimeDir: string;
+  launchTimeoutMs: number;
+  envPolicy: KernelEnvPolicy;
+  log: Logger;
+  /** Automatic restarts allowed per kernel within restartWindowMs before it is given up. */
+  restartLimit?: number;
+  restartWindowMs?: number;
+  gatewayEnv?: NodeJS.ProcessEnv;
+}
+
+export interface StartRequest {
+  name?: string;
+  env?: Record<string, string>;
+}
+
+export interface KernelManagerEvents {
+  started: [kernel: RunningKernel];
+  removed: [kernel: RunningKernel];
+}
+
+export class KernelManager extends EventEmitter<KernelManagerEvents> {
+  private readonly kernels = new Map<string, RunningKernel>();
+  private launching = 0;
+  private readonly restartTimes = new Map<string, number[]>();
+  private seed?: SeedPlan;
+
+  constructor(private readonly opts: KernelManagerOptions) {
+    super();
+  }
+
+  /** Code cells to run in every new kernel of one kernelspec (seed_uri). */
+  setSeed(plan: SeedPlan | undefined): void {
+    this.seed = plan;
+  }
+
+  /** The kernelspec name a start request resolves to (force > request > default). */
+  resolveName(requested?: string): string {
+    return (this.opts.forceKernelName || requested || this.opts.defaultKernelName).toLowerCase();
+  }
+
+  async start(request: StartRequest = {}): Promise<RunningKernel> {
+    const name = this.resolveName(request.name);
+    const spec = this.opts.specs.get(name);
+    if (!spec) throw new NoSuchKernelSpecError(`No such kernel named ${name}`);
+    const max = this.opts.maxKernels;
+    if (max !== undefined && max !== null && this.kernels.size + this.launching >= max) {
+      throw new KernelLimitError(`Maximum number of kernels (${max}) reached`);
+    }
+    this.launching++;
+    try {
+      const gatewayEnv = { ...(this.opts.gatewayEnv ?? process.env), JPY_PARENT_PID: String(process.pid) };
+      const env = kernelEnvironment(gatewayEnv, request.env, spec.spec.env, this.opts.envPolicy);
+      const kernel = await RunningKernel.launch({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log });
+      if (this.seed) {
+        try {
+          await seedKernel(kernel, this.seed);
+        } catch (err) {
+          await kernel.shutdown(true);
+          throw err;
+        }
+      }
+      this.kernels.set(kernel.id, kernel);
+      kernel.on('died', () => void this.onDied(kernel));
+      this.opts.log.info(`Kernel started: ${kernel.id} (${kernel.name}, pid ${kernel.pid})`);
+      this.emit('started', kernel);
+      return kernel;
+    } finally {
+      this.launching--;
+    }
+  }
+
+  /** KERNEL_LAUNCH_TIMEOUT (seconds) in the request env may shorten, never lengthen, the limit. */
+  private launchTimeout(env?: Record<string, string>): number {
+    const asked = Number(env?.KERNEL_LAUNCH_TIMEOUT);
+    if (Number.isFinite(asked) && asked > 0) return Math.min(asked * 1000, this.opts.launchTimeoutMs);
+    return this.opts.launchTimeoutMs;
+  }
+
+  get(id: string): RunningKernel | undefined {
+    return this.kernels.get(id);
+  }
+
+  list(): RunningKernel[] {
+    return [...this.kernels.values()];
+  }
+
+  get size(): number {
+    return this.kernels.size;
+  }
+
+  async shutdown(id: string, now = false): Promise<boolean> {
+    const kernel = this.kernels.get(id);
+    if (!kernel) return false;
+    this.kernels.delete(id);
+    this.restartTimes.delete(id);
+    await kernel.shutdown(now);
+    this.opts.log.info(`Kernel shut down: ${id}`);
+    this.emit('removed', kernel);
+    return true;
+  }
+
+  async shutdownAll(now = false): Promise<void> {
+    await Promise.all([...this.kernels.keys()].map((id) => this.shutdown(id, now)));
+  }
+
+  /** Last resort at process exit: no kernel may outlive the gateway. */
+  killAllNow(): void {
+    for (const kernel of this.kernels.values()) kernel.signal('SIGKILL');
+  }
+
+  private async onDied(kernel: RunningKernel): Promise<void> {
+    if (!this.kernels.has(kernel.id) || kernel.isEnding) return;
+    const now = Date.now();
+    const window = this.opts.restartWindowMs ?? 60_000;
+    const times = (this.restartTimes.get(kernel.id) ?? []).filter((t) => now - t < window);
+    times.push(now);
+    this.restartTimes.set(kernel.id, times);
+    if (times.length > (this.opts.restartLimit ?? 5)) {
+      this.opts.log.error(`Kernel ${kernel.id} died ${times.length} times within ${window / 1000} s; giving up on it`);
+      await this.shutdown(kernel.id, true);
+      return;
+    }
+    this.opts.log.warn(`Restarting kernel ${kernel.id} after it died`);
+    try {
+      await kernel.restart();
+      this.opts.log.info(`Kernel ${kernel.id} restarted`);
+    } catch (err) {
+      this.opts.log.error(`Kernel ${kernel.id} could not be restarted: ${(err as Error).message}`);
+      await this.shutdown(kernel.id, true);
+    }
+  }
+}

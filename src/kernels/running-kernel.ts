@@ -1,0 +1,286 @@
+// One kernel the gateway runs: its process, its ZeroMQ channels, and the state Jupyter
+// clients see (execution_state, last_activity, connections). Restart keeps the id, the
+// ports and the key, so the ZeroMQ sockets (and the websockets on top) survive it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { Channel } from '../protocol/message.js';
+import { isoNow, makeMessage } from '../protocol/message.js';
+import { RawMessage } from '../protocol/wire.js';
+import { newConnectionInfo, removeConnectionFile, writeConnectionFile, type ConnectionInfo } from './connection-file.js';
+import { KernelChannels, type RequestChannel } from './kernel-channels.js';
+import type { KernelSpecEntry } from './kernelspecs.js';
+import type { Logger } from './logger.js';
+
+export interface KernelModel {
+  id: string;
+  name: string;
+  last_activity: string;
+  execution_state: string;
+  connections: number;
+}
+
+export interface LaunchOptions {
+  id?: string;
+  spec: KernelSpecEntry;
+  env: Record<string, string>;
+  runtimeDir: string;
+  launchTimeoutMs: number;
+  log: Logger;
+}
+
+export class KernelLaunchError extends Error {}
+
+export interface RunningKernelEvents {
+  /** Every message from the kernel, after the kernel's own bookkeeping. */
+  message: [channel: Channel, msg: RawMessage];
+  /** The process ended without the gateway asking it to. */
+  died: [code: number | null, signal: NodeJS.Signals | null];
+  /** A restart (asked for or automatic) begins: clients should see `restarting`. */
+  restarting: [];
+  restarted: [];
+}
+
+const SHUTDOWN_WAIT_MS = 5000;
+
+export class RunningKernel extends EventEmitter<RunningKernelEvents> {
+  readonly id: string;
+  readonly name: string;
+  executionState = 'starting';
+  lastActivity = new Date();
+  connections = 0;
+  /** The session id the gateway uses for the requests it makes itself. */
+  readonly session = randomUUID();
+  private process?: ChildProcess;
+  private exited?: Promise<void>;
+  private expectingExit = false;
+  private ending = false;
+  private readonly pending = new Map<string, (msg: RawMessage) => void>();
+  private readonly channels: KernelChannels;
+  private readonly connectionFile: string;
+
+  private constructor(
+    readonly spec: KernelSpecEntry,
+    readonly connectionInfo: ConnectionInfo,
+    private readonly env: Record<string, string>,
+    private readonly launchTimeoutMs: number,
+    private readonly log: Logger,
+    runtimeDir: string,
+    id: string,
+  ) {
+    super();
+    this.id = id;
+    this.name = spec.name;
+    this.connectionFile = writeConnectionFile(runtimeDir, id, connectionInfo);
+    this.channels = new KernelChannels(connectionInfo, log);
+    this.channels.on('message', (channel, msg) => this.onMessage(channel, msg));
+  }
+
+  /** Starts a kernel and resolves once it answers kernel_info_request; cleans up on failure. */
+  static async launch(opts: LaunchOptions): Promise<RunningKernel> {
+    const info = await newConnectionInfo(opts.spec.name);
+    const kernel = new RunningKernel(opts.spec, info, opts.env, opts.launchTimeoutMs, opts.log, opts.runtimeDir, opts.id ?? randomUUID());
+    try {
+      await kernel.startProcess();
+      return kernel;
+    } catch (err) {
+      await kernel.shutdown(true);
+      throw err;
+    }
+  }
+
+  model(): KernelModel {
+    return {
+      id: this.id,
+      name: this.name,
+      last_activity: isoNow(this.lastActivity),
+      execution_state: this.executionState,
+      connections: this.connections,
+    };
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  get isEnding(): boolean {
+    return this.ending;
+  }
+
+  touch(): void {
+    this.lastActivity = new Date();
+  }
+
+  send(channel: RequestChannel, msg: RawMessage): Promise<void> {
+    this.touch();
+    return this.channels.send(channel, msg);
+  }
+
+  holdIopub(released: Promise<void>): void {
+    this.channels.holdIopub(released);
+  }
+
+  heartbeat(timeoutMs: number): Promise<boolean> {
+    return this.channels.heartbeat(timeoutMs);
+  }
+
+  /** Sends a request of the gateway's own and waits for its reply (undefined on timeout). */
+  async request(channel: RequestChannel, msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<RawMessage | undefined> {
+    const msg = makeMessage(msgType, content, this.session);
+    const reply = new Promise<RawMessage | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(msg.header.msg_id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.pending.set(msg.header.msg_id, (r) => {
+        clearTimeout(timer);
+        this.pending.delete(msg.header.msg_id);
+        resolve(r);
+      });
+    });
+    await this.channels.send(channel, RawMessage.fromMessage(msg)).catch(() => undefined);
+    return reply;
+  }
+
+  private onMessage(channel: Channel, msg: RawMessage): void {
+    if (channel === 'iopub') {
+      this.touch();
+      if (msg.msgType === 'status') {
+        const state = msg.contentJson().execution_state;
+        if (typeof state === 'string') this.executionState = state;
+      }
+    }
+    const parent = msg.parentMsgId;
+    const waiter = parent !== undefined && channel !== 'iopub' ? this.pending.get(parent) : undefined;
+    if (waiter) return waiter(msg);
+    this.emit('message', channel, msg);
+  }
+
+  private async startProcess(): Promise<void> {
+    const argv = this.spec.spec.argv.map((a) => a.replaceAll('{connection_file}', this.connectionFile).replaceAll('{resource_dir}', this.spec.resourceDir));
+    this.executionState = 'starting';
+    this.expectingExit = false;
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: this.env,
+      // Its own process group, so signals reach the kernel and its children, not us.
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    this.process = child;
+    const failedToSpawn = new Promise<never>((_, reject) => {
+      child.once('error', (err) => reject(new KernelLaunchError(`Could not start kernel "${this.name}" (${argv[0]}): ${err.message}`)));
+    });
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (this.process === child && !this.expectingExit && !this.ending) {
+          this.log.warn(`Kernel ${this.id} (${this.name}) died: ${signal ? `signal ${signal}` : `exit code ${code}`}`);
+          this.executionState = 'dead';
+          this.emit('died', code, signal);
+        }
+        resolve();
+      });
+      child.once('error', () => resolve());
+    });
+    const exitedEarly = this.exited.then(() => {
+      throw new KernelLaunchError(`Kernel "${this.name}" exited during start-up (exit code ${child.exitCode ?? child.signalCode})`);
+    });
+    failedToSpawn.catch(() => undefined);
+    exitedEarly.catch(() => undefined);
+    await Promise.race([this.waitReady(), failedToSpawn, exitedEarly]);
+  }
+
+  /** kernel_info_request until both the shell reply and an iopub message have arrived. */
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + this.launchTimeoutMs;
+    while (Date.now() < deadline && this.process?.exitCode === null && this.process.signalCode === null) {
+      const msg = makeMessage('kernel_info_request', {}, this.session);
+      let sawIopub = false;
+      const onIopub = (channel: Channel, m: RawMessage): void => {
+        if (channel === 'iopub' && m.parentMsgId === msg.header.msg_id) sawIopub = true;
+      };
+      this.channels.on('message', onIopub);
+      const reply = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), Math.min(1000, Math.max(1, deadline - Date.now())));
+        this.pending.set(msg.header.msg_id, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      await this.channels.send('shell', RawMessage.fromMessage(msg)).catch(() => undefined);
+      const replied = await reply;
+      this.pending.delete(msg.header.msg_id);
+      if (replied && !sawIopub) await new Promise((r) => setTimeout(r, 50));
+      this.channels.off('message', onIopub);
+      if (replied && sawIopub) {
+        if (this.executionState === 'starting') this.executionState = 'idle';
+        return;
+      }
+    }
+    if (this.process?.exitCode !== null || this.process?.signalCode !== null) return; // exitedEarly reports it
+    throw new KernelLaunchError(`Kernel "${this.name}" did not answer kernel_info_request within ${Math.round(this.launchTimeoutMs / 1000)} s`);
+  }
+
+  async interrupt(): Promise<void> {
+    this.touch();
+    if (this.spec.spec.interrupt_mode === 'message') {
+      await this.request('control', 'interrupt_request', {}, 5000);
+    } else {
+      this.signal('SIGINT');
+    }
+  }
+
+  /** Ends the current process and starts a fresh one under the same id and connection info. */
+  async restart(): Promise<void> {
+    this.emit('restarting');
+    this.executionState = 'restarting';
+    await this.stopProcess(true);
+    await this.startProcess();
+    this.emit('restarted');
+  }
+
+  /** Ends the kernel for good: shutdown_request, a grace period, then SIGKILL. */
+  async shutdown(now = false): Promise<void> {
+    if (this.ending) return;
+    this.ending = true;
+    try {
+      await this.stopProcess(false, now);
+    } finally {
+      this.executionState = 'dead';
+      this.channels.close();
+      removeConnectionFile(this.connectionFile);
+      for (const resolve of this.pending.values()) resolve(RawMessage.fromMessage(makeMessage('gateway_shutdown', {}, this.session)));
+      this.removeAllListeners('message');
+    }
+  }
+
+  private async stopProcess(restart: boolean, now = false): Promise<void> {
+    const child = this.process;
+    if (!child || !this.exited) return;
+    this.expectingExit = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      if (!now) {
+        void this.request('control', 'shutdown_request', { restart }, SHUTDOWN_WAIT_MS);
+        await Promise.race([this.exited, new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS))]);
+      }
+      this.signal('SIGKILL');
+      await this.exited;
+    }
+    // Children the kernel left in its group go too.
+    this.signal('SIGKILL');
+  }
+
+  /** Signals the kernel's process group (falls back to the process alone). */
+  signal(sig: NodeJS.Signals): void {
+    const pid = this.process?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        this.process?.kill(sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// The jupyter-websocket personality (the default): Jupyter Server's kernel REST API plus the
+// kernel protocol over websockets, so Jupyter clients work against the gateway unchanged.
+import type { FastifyInstance } from 'fastify';
+import { SessionManager } from '../../sessions/session-manager.js';
+import { basePrefix, refuseOtherMethods } from '../../server/http-app.js';
+import { HttpError } from '../../server/http-error.js';
+import type { CreatePersonality, Personality, PersonalityContext } from '../personality.js';
+import { registerKernelRoutes, findKernel } from './kernels-routes.js';
+import { registerKernelspecRoutes } from './kernelspecs-routes.js';
+import { registerSessionRoutes } from './sessions-routes.js';
+import { KernelWebsockets } from './kernel-websocket.js';
+
+export class JupyterWebsocketPersonality implements Personality {
+  readonly sessions: SessionManager;
+  readonly websockets: KernelWebsockets;
+  readonly websocketRoutes: Personality['websocketRoutes'];
+
+  constructor(private readonly ctx: PersonalityContext) {
+    this.sessions = new SessionManager(ctx.kernels);
+    this.websockets = new KernelWebsockets(ctx.log);
+    ctx.kernels.on('removed', (kernel) => this.websockets.forget(kernel.id));
+    this.websocketRoutes = [
+      {
+        path: '/api/kernels/:kernel_id/channels',
+        check: (params) => void findKernel(ctx.kernels, params.kernel_id ?? ''),
+        selectProtocol: (offered) => this.websockets.selectProtocol(offered),
+        accept: (ws, req, params) => this.websockets.accept(findKernel(ctx.kernels, params.kernel_id ?? ''), ws, req),
+      },
+    ];
+  }
+
+  /** The kernelspec name used when a request names none. */
+  defaultKernelName(): string {
+    return this.ctx.kernels.resolveName();
+  }
+
+  routes(app: FastifyInstance): void {
+    const base = basePrefix(this.ctx.config.KernelGatewayApp.base_url);
+    const listKernels = this.ctx.config.JupyterWebsocketPersonality.list_kernels;
+    app.get('/api', async () => ({ version: this.ctx.version }));
+    refuseOtherMethods(app, '/api', ['GET']);
+    registerKernelspecRoutes(app, this.ctx.specs, () => this.defaultKernelName(), base);
+    registerKernelRoutes(app, this.ctx.kernels, { listKernels, base, startKernel: (req) => this.ctx.kernels.start(req) });
+    registerSessionRoutes(app, this.sessions, { listKernels, base, defaultKernelName: () => this.defaultKernelName() });
+    // A plain GET (no upgrade) on the channels URL, as Jupyter Server answers it.
+    app.get<{ Params: { id: string } }>('/api/kernels/:id/channels', async (req) => {
+      findKernel(this.ctx.kernels, req.params.id);
+      throw new HttpError(400, 'Can "Upgrade" only to "WebSocket".');
+    });
+  }
+
+  /** prespawn_count kernels of the default kernelspec, started before serving. */
+  async init(): Promise<void> {
+    const count = this.ctx.config.KernelGatewayApp.prespawn_count ?? 0;
+    if (count <= 0) return;
+    this.ctx.log.info(`Prespawning ${count} kernel(s)`);
+    await Promise.all(Array.from({ length: count }, () => this.ctx.kernels.start()));
+  }
+
+  async shutdown(): Promise<void> {
+    this.websockets.closeAll(1001, 'Gateway shutting down');
+  }
+}
+
+export const createPersonality: CreatePersonality = (ctx) => new JupyterWebsocketPersonality(ctx);

@@ -1,0 +1,177 @@
+// The Jupyter kernel protocol over /api/kernels/{id}/channels. One KernelRouter per kernel
+// fans iopub out to every connection and sends each shell/control/stdin reply back only to
+// the connection whose request it answers. Slow clients apply back-pressure: the kernel's
+// iopub stream is paused while a connection has more than HIGH_WATER bytes unsent, so the
+// gateway's memory stays bounded; a client stuck past STUCK_MS is closed instead of
+// stalling everyone else (it may reconnect).
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { makeMessage, CLIENT_CHANNELS, type Channel } from '../../protocol/message.js';
+import { RawMessage, WireError } from '../../protocol/wire.js';
+import { V1_PROTOCOL, decodeFromClient, encodeForClient, type WebsocketFormat } from '../../protocol/websocket-codec.js';
+import type { RunningKernel } from '../../kernels/running-kernel.js';
+import type { RequestChannel } from '../../kernels/kernel-channels.js';
+import type { Logger } from '../../kernels/logger.js';
+
+const HIGH_WATER = 16 * 1024 * 1024;
+const LOW_WATER = 4 * 1024 * 1024;
+const STUCK_MS = 30_000;
+/** Requests whose replies are still awaited, per kernel; old entries go first past this. */
+const MAX_PENDING_OWNERS = 10_000;
+
+export class ClientConnection {
+  constructor(
+    readonly ws: WebSocket,
+    readonly format: WebsocketFormat,
+    readonly sessionId: string | undefined,
+  ) {}
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  send(channel: string, msg: RawMessage): void {
+    if (!this.open) return;
+    const frame = encodeForClient(channel, msg, this.format);
+    this.ws.send(frame.data, { binary: frame.binary });
+  }
+}
+
+export class KernelRouter {
+  private readonly connections = new Set<ClientConnection>();
+  private readonly owners = new Map<string, ClientConnection>();
+  private holding = false;
+
+  constructor(
+    private readonly kernel: RunningKernel,
+    private readonly log: Logger,
+  ) {
+    kernel.on('message', (channel, msg) => this.fromKernel(channel, msg));
+    kernel.on('restarting', () => this.broadcastStatus('restarting'));
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  add(conn: ClientConnection): void {
+    this.connections.add(conn);
+    this.kernel.connections = this.connections.size;
+    conn.ws.on('message', (data, isBinary) => this.fromClient(conn, toBuffer(data), isBinary));
+    conn.ws.on('close', () => {
+      this.connections.delete(conn);
+      this.kernel.connections = this.connections.size;
+    });
+    conn.ws.on('error', (err) => this.log.warn(`Websocket error on kernel ${this.kernel.id}: ${err.message}`));
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const conn of this.connections) conn.ws.close(code, reason);
+  }
+
+  private fromClient(conn: ClientConnection, data: Buffer, isBinary: boolean): void {
+    let channel: string;
+    let message: RawMessage;
+    try {
+      ({ channel, message } = decodeFromClient(data, isBinary, conn.format));
+    } catch (err) {
+      // The original closes the connection here; we log and keep serving.
+      this.log.warn(`Ignored a malformed websocket message for kernel ${this.kernel.id}: ${(err as WireError).message}`);
+      return;
+    }
+    if (!CLIENT_CHANNELS.has(channel)) {
+      this.log.warn(`Ignored a message for unknown channel "${channel}" on kernel ${this.kernel.id}`);
+      return;
+    }
+    if (channel !== 'stdin') this.remember(message.msgId, conn);
+    this.kernel.send(channel as RequestChannel, message).catch((err: Error) => this.log.error(`Could not send to kernel ${this.kernel.id}: ${err.message}`));
+  }
+
+  private remember(msgId: string, conn: ClientConnection): void {
+    this.owners.set(msgId, conn);
+    if (this.owners.size > MAX_PENDING_OWNERS) this.owners.delete(this.owners.keys().next().value as string);
+  }
+
+  private fromKernel(channel: Channel, msg: RawMessage): void {
+    if (channel === 'iopub') {
+      for (const conn of this.connections) conn.send(channel, msg);
+      this.applyBackPressure();
+      return;
+    }
+    const parent = msg.parentMsgId;
+    const owner = parent === undefined ? undefined : this.owners.get(parent);
+    if (parent !== undefined && channel !== 'stdin' && msg.msgType.endsWith('_reply')) this.owners.delete(parent);
+    if (owner) owner.send(channel, msg);
+    else if (this.connections.size > 0) this.log.debug(`No connection waits for ${msg.msgType} (${channel}) on kernel ${this.kernel.id}; dropped`);
+  }
+
+  private broadcastStatus(state: string): void {
+    const status = makeMessage('status', { execution_state: state }, this.kernel.session);
+    const raw = RawMessage.fromMessage(status);
+    for (const conn of this.connections) conn.send('iopub', raw);
+  }
+
+  private applyBackPressure(): void {
+    if (this.holding) return;
+    const backlog = (): ClientConnection[] => [...this.connections].filter((c) => c.open && c.ws.bufferedAmount > LOW_WATER);
+    if (![...this.connections].some((c) => c.open && c.ws.bufferedAmount > HIGH_WATER)) return;
+    this.holding = true;
+    const since = Date.now();
+    const released = new Promise<void>((resolve) => {
+      const check = (): void => {
+        const slow = backlog();
+        if (slow.length === 0) return resolve();
+        if (Date.now() - since > STUCK_MS) {
+          for (const c of slow) {
+            this.log.warn(`Closing a websocket on kernel ${this.kernel.id}: it read nothing for ${STUCK_MS / 1000} s`);
+            c.ws.terminate();
+          }
+          return resolve();
+        }
+        setTimeout(check, 5);
+      };
+      check();
+    }).finally(() => {
+      this.holding = false;
+    });
+    this.kernel.holdIopub(released);
+  }
+}
+
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** Per kernel, the router of its websockets (made on first connection). */
+export class KernelWebsockets {
+  private readonly routers = new Map<string, KernelRouter>();
+
+  constructor(private readonly log: Logger) {}
+
+  selectProtocol(offered: Set<string>): string | false {
+    return offered.has(V1_PROTOCOL) ? V1_PROTOCOL : false;
+  }
+
+  accept(kernel: RunningKernel, ws: WebSocket, req: IncomingMessage): void {
+    let router = this.routers.get(kernel.id);
+    if (!router) {
+      router = new KernelRouter(kernel, this.log);
+      this.routers.set(kernel.id, router);
+    }
+    const sessionId = new URL(req.url ?? '/', 'http://x').searchParams.get('session_id') ?? undefined;
+    ws.binaryType = 'nodebuffer';
+    router.add(new ClientConnection(ws, ws.protocol === V1_PROTOCOL ? 'v1' : 'json', sessionId));
+  }
+
+  /** The kernel is gone: its websockets close. */
+  forget(kernelId: string): void {
+    this.routers.get(kernelId)?.closeAll(1000, 'Kernel shut down');
+    this.routers.delete(kernelId);
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const router of this.routers.values()) router.closeAll(code, reason);
+  }
+}

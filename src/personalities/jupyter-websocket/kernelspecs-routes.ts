@@ -1,0 +1,61 @@
+// /api/kernelspecs, /api/kernelspecs/{name} and /kernelspecs/{name}/{file}: Jupyter Server's
+// kernelspec models, with resource URLs under base_url.
+import { createReadStream } from 'node:fs';
+import { extname } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { KernelSpecEntry, KernelSpecManager } from '../../kernels/kernelspecs.js';
+import { HttpError } from '../../server/http-error.js';
+import { refuseOtherMethods } from '../../server/http-app.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.js': 'application/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.gif': 'image/gif',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+};
+
+export function contentTypeFor(file: string): string {
+  return CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+export function kernelspecModel(specs: KernelSpecManager, entry: KernelSpecEntry, base: string): Record<string, unknown> {
+  const resources: Record<string, string> = {};
+  for (const file of specs.resources(entry)) {
+    const key = file.startsWith('logo-') ? file.slice(0, file.length - extname(file).length) : file;
+    resources[key] = `${base}/kernelspecs/${encodeURIComponent(entry.name)}/${encodeURIComponent(file)}`;
+  }
+  const s = entry.spec;
+  return {
+    name: entry.name,
+    spec: { argv: s.argv, env: s.env, display_name: s.display_name, language: s.language, interrupt_mode: s.interrupt_mode, metadata: s.metadata },
+    resources,
+  };
+}
+
+export function registerKernelspecRoutes(app: FastifyInstance, specs: KernelSpecManager, defaultName: () => string, base: string): void {
+  app.get('/api/kernelspecs', async () => {
+    const kernelspecs: Record<string, unknown> = {};
+    for (const entry of specs.findAll().values()) kernelspecs[entry.name] = kernelspecModel(specs, entry, base);
+    return { default: defaultName(), kernelspecs };
+  });
+  refuseOtherMethods(app, '/api/kernelspecs', ['GET']);
+
+  app.get<{ Params: { name: string } }>('/api/kernelspecs/:name', async (req) => {
+    const entry = specs.get(req.params.name);
+    if (!entry) throw new HttpError(404, `Kernel spec ${req.params.name} not found`);
+    return kernelspecModel(specs, entry, base);
+  });
+  refuseOtherMethods(app, '/api/kernelspecs/:name', ['GET']);
+
+  app.get<{ Params: { name: string; '*': string } }>('/kernelspecs/:name/*', async (req, reply) => {
+    const file = req.params['*'];
+    const path = specs.resourcePath(req.params.name, file);
+    if (!path) throw new HttpError(404, `Kernel spec resource ${req.params.name}/${file} not found`);
+    return reply.type(contentTypeFor(path)).send(createReadStream(path));
+  });
+}

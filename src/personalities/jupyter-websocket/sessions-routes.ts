@@ -1,0 +1,105 @@
+// /api/sessions and /api/sessions/{id}: Jupyter Server's session API, kept in memory. Unlike
+// the original, name and type are kept, an existing kernel.id is reused, and a session can
+// move to another kernel by id or by name.
+import type { FastifyInstance } from 'fastify';
+import { NoSuchKernelSpecError } from '../../kernels/kernel-manager.js';
+import { SessionManager, UnknownKernelError, type KernelChoice } from '../../sessions/session-manager.js';
+import { HttpError } from '../../server/http-error.js';
+import { jsonBody, refuseOtherMethods } from '../../server/http-app.js';
+import { parseStartRequest, startFailure } from './kernels-routes.js';
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) throw new HttpError(400, 'No JSON data provided');
+  if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'Request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function optionalString(model: Record<string, unknown>, key: string): string | undefined {
+  const v = model[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new HttpError(400, `Field ${key} must be a string`);
+  return v;
+}
+
+function kernelChoice(value: unknown): KernelChoice | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'Field kernel must be an object');
+  const k = value as Record<string, unknown>;
+  const { name, env } = parseStartRequest({ name: k.name ?? undefined, ...(k.env !== undefined ? { env: k.env } : {}) });
+  const id = typeof k.id === 'string' && k.id !== '' ? k.id : undefined;
+  return { id, name, env };
+}
+
+function sessionFailure(err: unknown, kernelName: string | undefined): HttpError {
+  if (err instanceof UnknownKernelError) return new HttpError(400, err.message);
+  if (err instanceof NoSuchKernelSpecError) {
+    return new HttpError(501, `The '${kernelName ?? ''}' kernel is not available. Please pick another suitable kernel instead, or install that kernel.`);
+  }
+  return startFailure(err);
+}
+
+export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager, opts: { listKernels: boolean; base: string; defaultKernelName: () => string }): void {
+  const location = (id: string): string => `${opts.base}/api/sessions/${encodeURIComponent(id)}`;
+
+  app.get('/api/sessions', async () => {
+    if (!opts.listKernels) throw new HttpError(403, 'Forbidden');
+    return sessions.list().map((s) => sessions.model(s));
+  });
+
+  app.post('/api/sessions', async (req, reply) => {
+    const model = objectBody(jsonBody(req));
+    const notebook = model.notebook as Record<string, unknown> | undefined;
+    const path = optionalString(model, 'path') ?? (typeof notebook?.path === 'string' ? notebook.path : undefined);
+    if (path === undefined) throw new HttpError(400, 'Missing field in JSON data: path');
+    let type = optionalString(model, 'type');
+    if (type === undefined) {
+      if (path.endsWith('.ipynb') || notebook) type = 'notebook';
+      else throw new HttpError(400, 'Missing field in JSON data: type');
+    }
+    const name = optionalString(model, 'name') ?? (typeof notebook?.name === 'string' ? notebook.name : '');
+    const existing = sessions.findByPath(path);
+    if (existing) return reply.code(201).header('Location', location(existing.id)).send(sessions.model(existing));
+    const choice = kernelChoice(model.kernel) ?? {};
+    let record;
+    try {
+      record = await sessions.create(path, name, type, choice);
+    } catch (err) {
+      throw sessionFailure(err, choice.name ?? opts.defaultKernelName());
+    }
+    return reply.code(201).header('Location', location(record.id)).send(sessions.model(record));
+  });
+  refuseOtherMethods(app, '/api/sessions', ['GET', 'POST']);
+
+  const find = (id: string) => {
+    const record = sessions.get(id);
+    if (!record) throw new HttpError(404, `Session not found: ${id}`);
+    return record;
+  };
+
+  app.get<{ Params: { id: string } }>('/api/sessions/:id', async (req) => sessions.model(find(req.params.id)));
+
+  app.patch<{ Params: { id: string } }>('/api/sessions/:id', async (req) => {
+    find(req.params.id);
+    const model = objectBody(jsonBody(req));
+    const notebook = model.notebook as Record<string, unknown> | undefined;
+    const choice = kernelChoice(model.kernel);
+    try {
+      const record = await sessions.update(req.params.id, {
+        path: optionalString(model, 'path') ?? (typeof notebook?.path === 'string' ? notebook.path : undefined),
+        name: optionalString(model, 'name'),
+        type: optionalString(model, 'type'),
+        kernel: choice && (choice.id || choice.name) ? choice : undefined,
+      });
+      return sessions.model(record);
+    } catch (err) {
+      throw sessionFailure(err, choice?.name);
+    }
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (req, reply) => {
+    find(req.params.id);
+    await sessions.delete(req.params.id);
+    return reply.code(204).send();
+  });
+  refuseOtherMethods(app, '/api/sessions/:id', ['GET', 'PATCH', 'DELETE']);
+}

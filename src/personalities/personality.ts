@@ -1,0 +1,45 @@
+// The plug-in contract every personality (jupyter-websocket, notebook-http, or a module named
+// by --api) fulfils: the TypeScript counterpart of the original's create_personality().
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { KernelManager } from '../kernels/kernel-manager.js';
+import type { KernelSpecManager } from '../kernels/kernelspecs.js';
+import type { Logger } from '../kernels/logger.js';
+import type { GatewayConfig } from '../server/gateway-config.js';
+import type { Notebook } from './notebook.js';
+
+export interface PersonalityContext {
+  config: GatewayConfig;
+  kernels: KernelManager;
+  specs: KernelSpecManager;
+  log: Logger;
+  /** The gateway's version, for GET /api. */
+  version: string;
+  /** The notebook named by seed_uri, if any, already loaded and validated. */
+  seedNotebook?: Notebook;
+}
+
+export interface WebsocketRoute {
+  /** Path below base_url, with `:name` segments, e.g. `/api/kernels/:kernel_id/channels`. */
+  path: string;
+  /** Runs before the upgrade; throw an HttpError to refuse it (e.g. 404 for an unknown kernel). */
+  check(params: Record<string, string>, req: IncomingMessage): void;
+  /** Picks one of the subprotocols the client offered, or false for none. */
+  selectProtocol?(offered: Set<string>): string | false;
+  accept(ws: WebSocket, req: IncomingMessage, params: Record<string, string>): void;
+}
+
+export interface Personality {
+  /** Starts what the personality needs before serving (kernel pools...). */
+  init?(): Promise<void>;
+  /** Registers HTTP routes on an instance already prefixed with base_url. */
+  routes(app: FastifyInstance): void | Promise<void>;
+  websocketRoutes?: WebsocketRoute[];
+  /** Called on gateway shutdown, before every kernel is ended. */
+  shutdown?(): Promise<void>;
+  /** Whether a seed notebook's code cell should run in new kernels (default: all do). */
+  shouldSeedCell?(code: string): boolean;
+}
+
+export type CreatePersonality = (ctx: PersonalityContext) => Personality | Promise<Personality>;

@@ -1,0 +1,152 @@
+// The two websocket formats Jupyter clients speak:
+// - the default one of Jupyter Server: a JSON text frame per message, or, when the message
+//   has binary buffers, a binary frame of big-endian u32 offsets + JSON + buffers;
+// - the `v1.kernel.websocket.jupyter.org` subprotocol: a binary frame of a little-endian u64
+//   offset table, the channel name, then header, parent_header, metadata, content, buffers.
+// Kernel-to-client encoding splices the raw JSON parts in as they are (no parse/stringify).
+import { RawMessage, WireError, parseJsonObject } from './wire.js';
+
+export const V1_PROTOCOL = 'v1.kernel.websocket.jupyter.org';
+
+export type WebsocketFormat = 'json' | 'v1';
+
+export interface EncodedFrame {
+  data: Buffer;
+  binary: boolean;
+}
+
+export interface ClientMessage {
+  channel: string;
+  message: RawMessage;
+}
+
+const LEFT = Buffer.from('{"header":');
+const PARENT = Buffer.from(',"parent_header":');
+const METADATA = Buffer.from(',"metadata":');
+const CONTENT = Buffer.from(',"content":');
+const EMPTY = Buffer.from('{}');
+
+function orEmpty(b: Buffer): Buffer {
+  return b.length ? b : EMPTY;
+}
+
+/** Encodes a kernel message for one client's format. */
+export function encodeForClient(channel: string, msg: RawMessage, format: WebsocketFormat): EncodedFrame {
+  return format === 'v1' ? { data: encodeV1(channel, msg), binary: true } : encodeJson(channel, msg);
+}
+
+function encodeJson(channel: string, msg: RawMessage): EncodedFrame {
+  const header = msg.headerJson;
+  const tail = Buffer.from(
+    `,"msg_id":${JSON.stringify(String(header.msg_id ?? ''))},"msg_type":${JSON.stringify(String(header.msg_type ?? ''))},"channel":${JSON.stringify(channel)},"buffers":[]}`,
+  );
+  const json = Buffer.concat([LEFT, msg.header, PARENT, orEmpty(msg.parentHeader), METADATA, orEmpty(msg.metadata), CONTENT, orEmpty(msg.content), tail]);
+  if (msg.buffers.length === 0) return { data: json, binary: false };
+  const parts = [json, ...msg.buffers];
+  const table = Buffer.alloc(4 * (parts.length + 1));
+  table.writeUInt32BE(parts.length, 0);
+  let offset = table.length;
+  parts.forEach((part, i) => {
+    table.writeUInt32BE(offset, 4 * (i + 1));
+    offset += part.length;
+  });
+  return { data: Buffer.concat([table, ...parts]), binary: true };
+}
+
+function encodeV1(channel: string, msg: RawMessage): Buffer {
+  const parts = [Buffer.from(channel, 'utf8'), msg.header, orEmpty(msg.parentHeader), orEmpty(msg.metadata), orEmpty(msg.content), ...msg.buffers];
+  const count = parts.length + 1; // a start offset for every part, plus the end
+  const table = Buffer.alloc(8 * (1 + count));
+  table.writeBigUInt64LE(BigInt(count), 0);
+  let offset = table.length;
+  table.writeBigUInt64LE(BigInt(offset), 8);
+  parts.forEach((part, i) => {
+    offset += part.length;
+    table.writeBigUInt64LE(BigInt(offset), 8 * (i + 2));
+  });
+  return Buffer.concat([table, ...parts]);
+}
+
+/** Decodes one frame from a client; throws WireError for anything malformed. */
+export function decodeFromClient(data: Buffer, isBinary: boolean, format: WebsocketFormat): ClientMessage {
+  if (format === 'v1') {
+    if (!isBinary) return decodeJsonText(data);
+    return decodeV1(data);
+  }
+  return isBinary ? decodeLegacyBinary(data) : decodeJsonText(data);
+}
+
+function decodeJsonText(data: Buffer): ClientMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw new WireError('frame is not valid JSON');
+  }
+  return fromParsed(value, []);
+}
+
+function fromParsed(value: unknown, buffers: Buffer[]): ClientMessage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new WireError('message is not a JSON object');
+  const msg = value as Record<string, unknown>;
+  const header = msg.header;
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WireError('message has no header');
+  const h = header as Record<string, unknown>;
+  if (typeof h.msg_type !== 'string' || h.msg_type === '') throw new WireError('message header has no msg_type');
+  if (typeof h.msg_id !== 'string' || h.msg_id === '') throw new WireError('message header has no msg_id');
+  const channel = msg.channel === undefined || msg.channel === null ? 'shell' : String(msg.channel);
+  const part = (v: unknown, what: string): Buffer => {
+    if (v === undefined || v === null) return EMPTY;
+    if (typeof v !== 'object' || Array.isArray(v)) throw new WireError(`${what} is not a JSON object`);
+    return Buffer.from(JSON.stringify(v), 'utf8');
+  };
+  return {
+    channel,
+    message: new RawMessage(Buffer.from(JSON.stringify(h), 'utf8'), part(msg.parent_header, 'parent_header'), part(msg.metadata, 'metadata'), part(msg.content, 'content'), buffers),
+  };
+}
+
+function decodeLegacyBinary(data: Buffer): ClientMessage {
+  if (data.length < 4) throw new WireError('binary frame too short');
+  const n = data.readUInt32BE(0);
+  if (n < 1 || data.length < 4 * (n + 1)) throw new WireError('binary frame has a bad offset table');
+  const offsets: number[] = [];
+  for (let i = 1; i <= n; i++) offsets.push(data.readUInt32BE(4 * i));
+  offsets.push(data.length);
+  for (let i = 0; i < n; i++) {
+    if (offsets[i]! > offsets[i + 1]! || offsets[i]! < 4 * (n + 1)) throw new WireError('binary frame has a bad offset table');
+  }
+  const json = data.subarray(offsets[0], offsets[1]);
+  let value: unknown;
+  try {
+    value = JSON.parse(json.toString('utf8'));
+  } catch {
+    throw new WireError('binary frame JSON part is not valid JSON');
+  }
+  const buffers: Buffer[] = [];
+  for (let i = 1; i < n; i++) buffers.push(Buffer.from(data.subarray(offsets[i], offsets[i + 1])));
+  return fromParsed(value, buffers);
+}
+
+function decodeV1(data: Buffer): ClientMessage {
+  if (data.length < 8) throw new WireError('v1 frame too short');
+  const count = Number(data.readBigUInt64LE(0));
+  if (count < 6 || count > 1_000_000 || data.length < 8 * (1 + count)) throw new WireError('v1 frame has a bad offset table');
+  const offsets: number[] = [];
+  for (let i = 0; i < count; i++) offsets.push(Number(data.readBigUInt64LE(8 * (i + 1))));
+  for (let i = 0; i < count - 1; i++) {
+    if (offsets[i]! > offsets[i + 1]! || offsets[i + 1]! > data.length || offsets[0]! < 8 * (1 + count)) throw new WireError('v1 frame has a bad offset table');
+  }
+  const part = (i: number): Buffer => data.subarray(offsets[i], offsets[i + 1]);
+  const channel = part(0).toString('utf8');
+  const header = parseJsonObject(part(1), 'header');
+  if (typeof header.msg_type !== 'string' || header.msg_type === '') throw new WireError('message header has no msg_type');
+  if (typeof header.msg_id !== 'string' || header.msg_id === '') throw new WireError('message header has no msg_id');
+  // Validate the other JSON parts once so that a kernel never receives garbage.
+  parseJsonObject(part(2), 'parent_header');
+  parseJsonObject(part(3), 'metadata');
+  parseJsonObject(part(4), 'content');
+  const buffers: Buffer[] = [];
+  for (let i = 5; i < count - 1; i++) buffers.push(Buffer.from(part(i)));
+  return { channel, message: new RawMessage(Buffer.from(part(1)), Buffer.from(part(2)), Buffer.from(part(3)), Buffer.from(part(4)), buffers) };
+}

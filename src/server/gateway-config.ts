@@ -1,0 +1,98 @@
+// The typed configuration the server runs with. The cli layer builds it from defaults,
+// KG_* env vars, the config file and the command line (see src/cli/options.ts).
+
+export interface KernelGatewayAppConfig {
+  ip: string;
+  port: number;
+  port_retries: number;
+  api: string;
+  base_url: string;
+  auth_token: string;
+  allow_credentials: string;
+  allow_headers: string;
+  allow_methods: string;
+  allow_origin: string;
+  expose_headers: string;
+  max_age: string;
+  x_headers: string;
+  certfile: string | null;
+  keyfile: string | null;
+  client_ca: string | null;
+  max_kernels: number | null;
+  prespawn_count: number | null;
+  seed_uri: string | null;
+  default_kernel_name: string;
+  force_kernel_name: string;
+  env_process_whitelist: string[];
+  log_level: string;
+  /** Seconds a kernel may take to answer kernel_info_request at start. */
+  kernel_launch_timeout: number;
+  /** Jupyter Server's culling options (seconds; 0 turns culling off). */
+  cull_idle_timeout: number;
+  cull_interval: number;
+  cull_connected: boolean;
+  cull_busy: boolean;
+  /** Largest request body accepted, in bytes (413 past it). */
+  max_body_size: number;
+}
+
+export interface JupyterWebsocketPersonalityConfig {
+  list_kernels: boolean;
+  env_whitelist: string[];
+}
+
+export interface NotebookHTTPPersonalityConfig {
+  allow_notebook_download: boolean;
+  cell_parser: string;
+  comment_prefix: Record<string, string>;
+  static_path: string | null;
+}
+
+export interface GatewayConfig {
+  KernelGatewayApp: KernelGatewayAppConfig;
+  JupyterWebsocketPersonality: JupyterWebsocketPersonalityConfig;
+  NotebookHTTPPersonality: NotebookHTTPPersonalityConfig;
+}
+
+export function defaultConfig(): GatewayConfig {
+  return {
+    KernelGatewayApp: {
+      ip: '127.0.0.1',
+      port: 8888,
+      port_retries: 50,
+      api: 'kernel_gateway.jupyter_websocket',
+      base_url: '/',
+      auth_token: '',
+      allow_credentials: '',
+      allow_headers: '',
+      allow_methods: '',
+      allow_origin: '',
+      expose_headers: '',
+      max_age: '',
+      x_headers: 'false',
+      certfile: null,
+      keyfile: null,
+      client_ca: null,
+      max_kernels: null,
+      prespawn_count: null,
+      seed_uri: null,
+      default_kernel_name: '',
+      force_kernel_name: '',
+      env_process_whitelist: [],
+      log_level: 'INFO',
+      kernel_launch_timeout: 60,
+      cull_idle_timeout: 0,
+      cull_interval: 300,
+      cull_connected: false,
+      cull_busy: false,
+      max_body_size: 64 * 1024 * 1024,
+    },
+    JupyterWebsocketPersonality: { list_kernels: false, env_whitelist: [] },
+    NotebookHTTPPersonality: {
+      allow_notebook_download: false,
+      cell_parser: 'kernel_gateway.notebook_http.cell.parser',
+      comment_prefix: { '': '#', scala: '//' },
+      static_path: null,
+    },
+  };
+}

@@ -1,0 +1,211 @@
+// Assembles a running gateway from a config: kernelspecs, the kernel manager, the personality,
+// the HTTP(S) server with websocket upgrades, port retries, and a shutdown that ends every
+// kernel. The cli layer calls startGateway(); tests can too.
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { KernelManager } from '../kernels/kernel-manager.js';
+import { KernelSpecManager } from '../kernels/kernelspecs.js';
+import { runtimeDir } from '../kernels/jupyter-paths.js';
+import { codeCells, loadNotebook, type Notebook } from '../personalities/notebook.js';
+import type { Personality, WebsocketRoute } from '../personalities/personality.js';
+import { basePrefix, createHttpApp } from './http-app.js';
+import { HttpError, errorBody } from './http-error.js';
+import type { GatewayConfig } from './gateway-config.js';
+import { createLogger, kernelLogger } from './logging.js';
+import { loadPersonality } from './personality-loader.js';
+import { originAllowed, redactUrl, requestToken, tokenMatches } from './request-policies.js';
+
+export const VERSION = '0.1.0';
+
+export class StartupError extends Error {}
+
+export interface Gateway {
+  app: FastifyInstance;
+  kernels: KernelManager;
+  personality: Personality;
+  log: PinoLogger;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+interface CompiledRoute {
+  route: WebsocketRoute;
+  pattern: RegExp;
+  names: string[];
+}
+
+function compileRoute(prefix: string, route: WebsocketRoute): CompiledRoute {
+  const names: string[] = [];
+  const source = (prefix + route.path)
+    .split('/')
+    .map((seg) => {
+      if (!seg.startsWith(':')) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(seg.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}/?$`), names };
+}
+
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify(errorBody(status, message));
+  const reason = errorBody(status, '').reason;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+async function listenWithRetries(app: FastifyInstance, ip: string, port: number, retries: number, log: PinoLogger): Promise<number> {
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    const candidate = port === 0 ? 0 : port + attempt;
+    try {
+      await app.listen({ host: ip, port: candidate });
+      const address = app.server.address();
+      return typeof address === 'object' && address ? address.port : candidate;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+      log.info(`The port ${candidate} is already in use, trying another port.`);
+    }
+  }
+  throw new StartupError(`No available port could be found in ${port}..${port + retries} (port_retries=${retries})`);
+}
+
+export async function startGateway(config: GatewayConfig, opts: { logger?: PinoLogger; env?: NodeJS.ProcessEnv } = {}): Promise<Gateway> {
+  const cfg = config.KernelGatewayApp;
+  const env = opts.env ?? process.env;
+  const log = opts.logger ?? createLogger(cfg.log_level);
+  const klog = kernelLogger(log);
+  const specs = new KernelSpecManager(undefined, (m) => log.warn(m));
+
+  let seedNotebook: Notebook | undefined;
+  if (cfg.seed_uri) {
+    try {
+      seedNotebook = (await loadNotebook(cfg.seed_uri)).notebook;
+    } catch (err) {
+      throw new StartupError((err as Error).message);
+    }
+  }
+  const seedKernelName = seedNotebook ? (cfg.force_kernel_name || seedNotebook.metadata.kernelspec?.name || '') : '';
+  if (seedNotebook && !specs.get(seedKernelName || 'python3')) {
+    throw new StartupError(`No such kernel named ${seedKernelName} (the kernelspec of ${cfg.seed_uri})`);
+  }
+
+  if (cfg.prespawn_count && cfg.max_kernels !== null && cfg.prespawn_count > cfg.max_kernels) {
+    throw new StartupError(`Cannot prespawn ${cfg.prespawn_count} kernels; more than max_kernels ${cfg.max_kernels}`);
+  }
+
+  const allSpecs = specs.findAll();
+  const defaultKernelName = cfg.default_kernel_name || (allSpecs.has('python3') ? 'python3' : allSpecs.keys().next().value) || 'python3';
+  if (allSpecs.size === 0) {
+    log.warn('No kernelspec is installed: kernels cannot start. Install one, e.g. `apt-get install python3-ipykernel` (Debian) or `pip install ipykernel`.');
+  }
+
+  const createPersonality = await loadPersonality(cfg.api).catch((err: Error) => {
+    throw new StartupError(err.message);
+  });
+
+  const kernels = new KernelManager({
+    specs,
+    defaultKernelName,
+    forceKernelName: cfg.force_kernel_name || undefined,
+    maxKernels: cfg.max_kernels ?? undefined,
+    runtimeDir: runtimeDir(env),
+    launchTimeoutMs: cfg.kernel_launch_timeout * 1000,
+    envPolicy: { processWhitelist: cfg.env_process_whitelist, requestWhitelist: config.JupyterWebsocketPersonality.env_whitelist },
+    log: klog,
+    gatewayEnv: env,
+  });
+
+  const personality = await createPersonality({ config, kernels, specs, log: klog, version: VERSION, seedNotebook });
+  if (seedNotebook) {
+    const filter = personality.shouldSeedCell?.bind(personality) ?? (() => true);
+    kernels.setSeed({ kernelName: seedKernelName || defaultKernelName, cells: codeCells(seedNotebook).filter((c) => filter(c)) });
+  }
+
+  let https: Parameters<typeof createHttpApp>[0]['https'];
+  if (cfg.certfile || cfg.keyfile) {
+    if (!cfg.certfile || !cfg.keyfile) throw new StartupError('TLS needs both certfile and keyfile');
+    try {
+      https = { cert: readFileSync(cfg.certfile), key: readFileSync(cfg.keyfile) };
+      if (cfg.client_ca) Object.assign(https, { ca: readFileSync(cfg.client_ca), requestCert: true, rejectUnauthorized: true });
+    } catch (err) {
+      throw new StartupError(`Could not read TLS files: ${(err as Error).message}`);
+    }
+  }
+
+  const app = createHttpApp({ config, logger: log, https });
+  const prefix = basePrefix(cfg.base_url);
+  await app.register(async (scoped) => personality.routes(scoped), { prefix });
+
+  // Websocket upgrades: the same checks as HTTP (auth, origin), then the personality's route.
+  const routes = (personality.websocketRoutes ?? []).map((r) => compileRoute(prefix, r));
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: cfg.max_body_size,
+    handleProtocols: (offered, req) => ((req as IncomingMessage & { selectedProtocol?: string | false }).selectedProtocol ?? false),
+  });
+  app.server.on('upgrade', (req: IncomingMessage & { selectedProtocol?: string | false }, socket: Duplex, head: Buffer) => {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0]!;
+    try {
+      if (!tokenMatches(cfg.auth_token, requestToken(req.headers, url))) throw new HttpError(401, '');
+      if (!originAllowed(req.headers, cfg.allow_origin)) throw new HttpError(403, 'Cross-origin websocket refused');
+      const match = routes.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
+      if (!match || !match.m) throw new HttpError(404, `Not found: ${path}`);
+      const params: Record<string, string> = {};
+      match.r.names.forEach((n, i) => (params[n] = decodeURIComponent(match.m![i + 1]!)));
+      match.r.route.check(params, req);
+      const offered = new Set(String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+      req.selectedProtocol = match.r.route.selectProtocol?.(offered) ?? false;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        (ws as unknown as { _socket?: { setNoDelay?: (v: boolean) => void } })._socket?.setNoDelay?.(true);
+        log.info(`101 GET ${redactUrl(url)} (websocket)`);
+        match.r.route.accept(ws, req, params);
+      });
+    } catch (err) {
+      const e = err instanceof HttpError ? err : new HttpError(500, (err as Error).message);
+      log.warn(`${e.status} GET ${redactUrl(url)} (websocket refused: ${e.message || e.reason})`);
+      refuseUpgrade(socket, e.status, e.message);
+    }
+  });
+  app.server.on('connection', (socket: { setNoDelay?: (v: boolean) => void }) => socket.setNoDelay?.(true));
+  app.server.on('secureConnection', (socket: { setNoDelay?: (v: boolean) => void }) => socket.setNoDelay?.(true));
+
+  try {
+    await personality.init?.();
+  } catch (err) {
+    await kernels.shutdownAll(true);
+    throw new StartupError(`Start-up failed: ${(err as Error).message}`);
+  }
+
+  let port: number;
+  try {
+    port = await listenWithRetries(app, cfg.ip, cfg.port, cfg.port_retries, log);
+  } catch (err) {
+    await personality.shutdown?.();
+    await kernels.shutdownAll(true);
+    throw err instanceof StartupError ? err : new StartupError(`Could not listen on ${cfg.ip}:${cfg.port}: ${(err as Error).message}`);
+  }
+  const scheme = https ? 'https' : 'http';
+  const host = cfg.ip.includes(':') ? `[${cfg.ip}]` : cfg.ip;
+  const url = `${scheme}://${host}:${port}${prefix}`;
+  log.info(`Jupyter Kernel Gateway ${VERSION} at ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      log.info('Shutting down: ending every kernel');
+      await personality.shutdown?.().catch((err: Error) => log.error(`Personality shutdown failed: ${err.message}`));
+      for (const client of wss.clients) client.close(1001, 'Gateway shutting down');
+      await kernels.shutdownAll();
+      await app.close();
+    })();
+    return closing;
+  };
+  return { app, kernels, personality, log, url, port, close };
+}

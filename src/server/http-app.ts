@@ -1,0 +1,105 @@
+// The Fastify app every personality is mounted on: raw bodies (routes parse them), the
+// original's JSON error shape, auth/origin/CORS checks, 404/405 answers, an access log with
+// tokens masked, and the base_url prefix.
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import { HttpError, errorBody } from './http-error.js';
+import type { GatewayConfig } from './gateway-config.js';
+import { corsHeaders, originAllowed, redactUrl, requestToken, tokenMatches } from './request-policies.js';
+
+export interface HttpAppOptions {
+  config: GatewayConfig;
+  logger: PinoLogger;
+  https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
+}
+
+/** Normalises base_url to '' or '/prefix' (no trailing slash). */
+export function basePrefix(baseUrl: string): string {
+  const trimmed = baseUrl.trim().replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+export function sendError(reply: FastifyReply, status: number, message: string, reason?: string): FastifyReply {
+  return reply.code(status).type('application/json').send(errorBody(status, message, reason));
+}
+
+/** The request body parsed as JSON; undefined for an empty body; 400 for malformed JSON. */
+export function jsonBody(req: FastifyRequest): unknown {
+  const body = req.body;
+  if (body === undefined || body === null) return undefined;
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : String(body);
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'Invalid JSON in body of request');
+  }
+}
+
+const ALL_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+/** Answers 405 for every method a resource does not support. */
+export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: HTTPMethods[]): void {
+  const others = ALL_METHODS.filter((m) => !allowed.includes(m) && !(m === 'HEAD' && allowed.includes('GET')));
+  if (others.length === 0) return;
+  app.route({
+    method: others,
+    url,
+    handler: async () => {
+      throw new HttpError(405, '');
+    },
+  });
+}
+
+export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
+  const cfg = opts.config.KernelGatewayApp;
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    // Our own access log (onResponse below) masks tokens; Fastify's per-request lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: cfg.max_body_size,
+    forceCloseConnections: true,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
+    ...(opts.https ? { https: opts.https } : {}),
+  }) as unknown as FastifyInstance;
+
+  // Every route gets the raw body and parses it itself: clients send JSON with all sorts of
+  // content types (or none), and notebook-http needs the bytes as they came.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const cors = corsHeaders(cfg);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.headers(cors);
+    if (req.method === 'OPTIONS') {
+      // CORS preflight: exempt from auth, answered with the configured headers.
+      return reply.code(200).send();
+    }
+    if (!tokenMatches(cfg.auth_token, requestToken(req.headers, req.url))) {
+      return sendError(reply, 401, '');
+    }
+    if (!originAllowed(req.headers, cfg.allow_origin)) {
+      req.log.warn(`Blocking cross-origin request from ${req.headers.origin}`);
+      return sendError(reply, 404, '');
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const ms = reply.elapsedTime.toFixed(2);
+    const line = `${reply.statusCode} ${req.method} ${redactUrl(req.url)} (${req.ip}) ${ms}ms`;
+    if (reply.statusCode >= 500) req.log.error(line);
+    else if (reply.statusCode >= 400) req.log.warn(line);
+    else req.log.info(line);
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (err instanceof HttpError) return sendError(reply, err.status, err.message, err.reason);
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) req.log.error(`${req.method} ${redactUrl(req.url)} failed: ${err.stack ?? err.message}`);
+    return sendError(reply, status, err.message);
+  });
+
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, `Not found: ${redactUrl(req.url).split('?')[0]}`));
+  return app;
+}

@@ -1,0 +1,62 @@
+// Checks every request passes before reaching a route (HTTP and websocket alike):
+// token auth, the cross-origin guard, and the CORS headers the operator configured.
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { KernelGatewayAppConfig } from './gateway-config.js';
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** The token a request carries, from `Authorization: token <t>` or `?token=<t>`. */
+export function requestToken(headers: IncomingHttpHeaders, url: string): string | undefined {
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    const match = /^token\s+(.+)$/i.exec(auth.trim());
+    if (match) return match[1]!.trim();
+  }
+  const query = url.indexOf('?');
+  if (query >= 0) {
+    const token = new URLSearchParams(url.slice(query + 1)).get('token');
+    if (token !== null) return token;
+  }
+  return undefined;
+}
+
+/** Constant-time comparison (hashing first makes the lengths equal). */
+export function tokenMatches(expected: string, given: string | undefined): boolean {
+  if (expected === '') return true;
+  if (given === undefined) return false;
+  return timingSafeEqual(digest(expected), digest(given));
+}
+
+/** Jupyter's cross-origin guard: a browser request from another origin is refused unless allowed. */
+export function originAllowed(headers: IncomingHttpHeaders, allowOrigin: string): boolean {
+  const origin = headers.origin;
+  if (typeof origin !== 'string' || origin === '' || allowOrigin === '*') return true;
+  if (allowOrigin !== '' && origin === allowOrigin) return true;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host.toLowerCase();
+  } catch {
+    return false;
+  }
+  return originHost === String(headers.host ?? '').toLowerCase();
+}
+
+/** The CORS headers, exactly as configured; unset options add nothing. */
+export function corsHeaders(cfg: KernelGatewayAppConfig): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (cfg.allow_origin) headers['Access-Control-Allow-Origin'] = cfg.allow_origin;
+  if (cfg.allow_credentials) headers['Access-Control-Allow-Credentials'] = cfg.allow_credentials;
+  if (cfg.allow_headers) headers['Access-Control-Allow-Headers'] = cfg.allow_headers;
+  if (cfg.allow_methods) headers['Access-Control-Allow-Methods'] = cfg.allow_methods;
+  if (cfg.expose_headers) headers['Access-Control-Expose-Headers'] = cfg.expose_headers;
+  if (cfg.max_age) headers['Access-Control-Max-Age'] = cfg.max_age;
+  return headers;
+}
+
+/** The URL as it may be logged: a token in the query string is masked. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[secret]');
+}

@@ -1,0 +1,111 @@
+// Sessions: a name for a kernel (a notebook path, a console...), kept in memory, with
+// Jupyter Server's model. Creating a session for a path that has one returns that session.
+import { randomUUID } from 'node:crypto';
+import type { KernelManager } from '../kernels/kernel-manager.js';
+import type { KernelModel } from '../kernels/running-kernel.js';
+
+export interface SessionRecord {
+  id: string;
+  path: string;
+  name: string;
+  type: string;
+  kernelId: string;
+}
+
+export interface SessionModel {
+  id: string;
+  path: string;
+  name: string;
+  type: string;
+  kernel: KernelModel | null;
+  notebook: { path: string; name: string };
+}
+
+export interface KernelChoice {
+  id?: string;
+  name?: string;
+  env?: Record<string, string>;
+}
+
+export class UnknownKernelError extends Error {}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, SessionRecord>();
+
+  constructor(private readonly kernels: KernelManager) {
+    // A session whose kernel is gone is gone too.
+    kernels.on('removed', (kernel) => {
+      for (const [id, s] of this.sessions) if (s.kernelId === kernel.id) this.sessions.delete(id);
+    });
+  }
+
+  model(record: SessionRecord): SessionModel {
+    const kernel = this.kernels.get(record.kernelId);
+    return {
+      id: record.id,
+      path: record.path,
+      name: record.name,
+      type: record.type,
+      kernel: kernel ? kernel.model() : null,
+      notebook: { path: record.path, name: record.name },
+    };
+  }
+
+  get(id: string): SessionRecord | undefined {
+    return this.sessions.get(id);
+  }
+
+  list(): SessionRecord[] {
+    return [...this.sessions.values()];
+  }
+
+  findByPath(path: string): SessionRecord | undefined {
+    for (const s of this.sessions.values()) if (s.path === path) return s;
+    return undefined;
+  }
+
+  /** A kernel for a session: an existing one by id, or a new one by name. */
+  private async kernelFor(choice: KernelChoice): Promise<string> {
+    if (choice.id) {
+      if (!this.kernels.get(choice.id)) throw new UnknownKernelError(`Kernel does not exist: ${choice.id}`);
+      return choice.id;
+    }
+    const kernel = await this.kernels.start({ name: choice.name, env: choice.env });
+    return kernel.id;
+  }
+
+  async create(path: string, name: string, type: string, kernel: KernelChoice): Promise<SessionRecord> {
+    const record: SessionRecord = { id: randomUUID(), path, name, type, kernelId: await this.kernelFor(kernel) };
+    this.sessions.set(record.id, record);
+    return record;
+  }
+
+  async update(id: string, changes: { path?: string; name?: string; type?: string; kernel?: KernelChoice }): Promise<SessionRecord> {
+    const record = this.sessions.get(id);
+    if (!record) throw new UnknownKernelError(`Session not found: ${id}`);
+    if (changes.kernel && (changes.kernel.id ? changes.kernel.id !== record.kernelId : true)) {
+      const previous = record.kernelId;
+      record.kernelId = await this.kernelFor(changes.kernel);
+      // Jupyter Server ends the old kernel when a session moves to a new one it started.
+      if (!changes.kernel.id && previous !== record.kernelId && !this.isShared(previous, id)) await this.kernels.shutdown(previous);
+    }
+    if (changes.path !== undefined) record.path = changes.path;
+    if (changes.name !== undefined) record.name = changes.name;
+    if (changes.type !== undefined) record.type = changes.type;
+    return record;
+  }
+
+  private isShared(kernelId: string, exceptSession: string): boolean {
+    for (const s of this.sessions.values()) if (s.id !== exceptSession && s.kernelId === kernelId) return true;
+    return false;
+  }
+
+  /** Deletes the session and shuts its kernel down, as Jupyter Server does. */
+  async delete(id: string): Promise<boolean> {
+    const record = this.sessions.get(id);
+    if (!record) return false;
+    this.sessions.delete(id);
+    if (!this.isShared(record.kernelId, id)) await this.kernels.shutdown(record.kernelId);
+    return true;
+  }
+}
