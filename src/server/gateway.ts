@@ -120,7 +120,12 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     gatewayEnv: env,
   });
 
-  const personality = await createPersonality({ config, kernels, specs, log: klog, version: VERSION, seedNotebook });
+  let personality: Personality;
+  try {
+    personality = await createPersonality({ config, kernels, specs, log: klog, version: VERSION, seedNotebook });
+  } catch (err) {
+    throw new StartupError(`The ${cfg.api} personality could not start: ${(err as Error).message}`);
+  }
   if (seedNotebook) {
     const filter = personality.shouldSeedCell?.bind(personality) ?? (() => true);
     kernels.setSeed({ kernelName: seedKernelName || defaultKernelName, cells: codeCells(seedNotebook).filter((c) => filter(c)) });
