@@ -1,6 +1,7 @@
 // The ZeroMQ side of one kernel: DEALER sockets for shell, control and stdin, a SUB socket
 // for iopub (subscribed to everything) and a REQ socket for the heartbeat. Frames are
 // signed on the way out and verified on the way in; a bad message is dropped and logged.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Dealer, Request, Subscriber, type Socket } from 'zeromq';
 import type { Channel } from '../protocol/message.js';
@@ -30,7 +31,10 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
   ) {
     super();
     this.signer = new MessageSigner(info.key, info.signature_scheme);
-    const dealer = (): Dealer => new Dealer({ linger: 0, immediate: false });
+    // One routing id for all DEALERs, as jupyter_client does: the kernel sends input_request on
+    // stdin to the identity its shell request came from.
+    const routingId = `gw-${randomUUID()}`;
+    const dealer = (): Dealer => new Dealer({ linger: 0, immediate: false, routingId });
     this.dealers = { shell: dealer(), control: dealer(), stdin: dealer() };
     this.dealers.shell.connect(endpoint(info, info.shell_port));
     this.dealers.control.connect(endpoint(info, info.control_port));

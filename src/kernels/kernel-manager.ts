@@ -140,7 +140,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     }
     this.opts.log.warn(`Restarting kernel ${kernel.id} after it died`);
     try {
-      await kernel.restart();
+      await kernel.restart('died');
       this.opts.log.info(`Kernel ${kernel.id} restarted`);
     } catch (err) {
       this.opts.log.error(`Kernel ${kernel.id} could not be restarted: ${(err as Error).message}`);

@@ -31,13 +31,16 @@ export interface LaunchOptions {
 
 export class KernelLaunchError extends Error {}
 
+/** 'requested': REST restart (the client knows); 'died': the automatic restart after a death. */
+export type RestartReason = 'requested' | 'died';
+
 export interface RunningKernelEvents {
   /** Every message from the kernel, after the kernel's own bookkeeping. */
   message: [channel: Channel, msg: RawMessage];
   /** The process ended without the gateway asking it to. */
   died: [code: number | null, signal: NodeJS.Signals | null];
-  /** A restart (asked for or automatic) begins: clients should see `restarting`. */
-  restarting: [];
+  /** A restart begins; after a death, clients should see iopub `status: restarting`. */
+  restarting: [reason: RestartReason];
   restarted: [];
 }
 
@@ -230,8 +233,8 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   }
 
   /** Ends the current process and starts a fresh one under the same id and connection info. */
-  async restart(): Promise<void> {
-    this.emit('restarting');
+  async restart(reason: RestartReason = 'requested'): Promise<void> {
+    this.emit('restarting', reason);
     this.executionState = 'restarting';
     await this.stopProcess(true);
     await this.startProcess();

@@ -47,7 +47,10 @@ export class KernelRouter {
     private readonly log: Logger,
   ) {
     kernel.on('message', (channel, msg) => this.fromKernel(channel, msg));
-    kernel.on('restarting', () => this.broadcastStatus('restarting'));
+    // Jupyter Server tells clients of an automatic restart; a requested one they started themselves.
+    kernel.on('restarting', (reason) => {
+      if (reason === 'died') this.broadcastStatus('restarting');
+    });
   }
 
   get size(): number {
