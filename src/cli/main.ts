@@ -1,23 +1,27 @@
-// The kernel-gateway command: reads the config, starts the gateway, and shuts it down cleanly
-// on SIGTERM/SIGINT (SIGHUP is ignored). Every kernel ends with the gateway.
+// The kernel-gateway command: reads the config, answers --help/--version/--generate-config/
+// --show-config, or starts the gateway and shuts it down cleanly on SIGTERM/SIGINT (SIGHUP is
+// ignored). Every kernel ends with the gateway. Exit codes: 0 done, 1 start-up or shutdown
+// failure, 2 a bad option.
 import { StartupError, VERSION, startGateway, type Gateway } from '../server/gateway.js';
 import { createLogger } from '../server/logging.js';
-import { loadConfig, type LoadedConfig } from './config-loader.js';
+import { loadConfig, parseArgv, type LoadedConfig, type ParsedArgv } from './config-loader.js';
 import { OptionError } from './option-values.js';
-import { generateConfigFile, helpText } from './help.js';
+import { generateConfigFile, helpText, showConfigJson, showConfigText } from './help.js';
 
-export async function main(argv: string[]): Promise<number> {
-  let loaded: LoadedConfig;
+function optionFailure(err: unknown): number {
+  if (!(err instanceof OptionError)) throw err;
+  process.stderr.write(`kernel-gateway: ${err.message}\n`);
+  return 2;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed: ParsedArgv;
   try {
-    loaded = loadConfig(argv);
+    parsed = parseArgv(argv);
   } catch (err) {
-    if (err instanceof OptionError) {
-      process.stderr.write(`kernel-gateway: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    return optionFailure(err);
   }
-  const { config, actions } = loaded;
+  const { actions } = parsed;
   if (actions.version) {
     process.stdout.write(`${VERSION}\n`);
     return 0;
@@ -26,15 +30,35 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(helpText(actions.helpAll));
     return 0;
   }
-  if (actions.generateConfig) return generateConfigFile(actions.answerYes);
+  if (actions.generateConfig) return generateConfigFile(actions.answerYes, env);
 
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfig(argv, env, parsed);
+  } catch (err) {
+    return optionFailure(err);
+  }
+  if (actions.showConfig || actions.showConfigJson) {
+    process.stdout.write(actions.showConfigJson ? showConfigJson(loaded) : showConfigText(loaded));
+    return 0;
+  }
+
+  const { config } = loaded;
   const log = createLogger(config.KernelGatewayApp.log_level);
   for (const w of loaded.warnings) log.warn(w);
-  if (loaded.configFile) log.info(`Read config file ${loaded.configFile}`);
+  for (const file of loaded.configFiles) log.info(`Read config file ${file}`);
+
+  // Signals are taken from the start: a SIGTERM while kernels prespawn waits for the start-up
+  // to finish and then ends them, instead of killing the gateway and orphaning them.
+  let stopRequested: string | undefined;
+  let onStop: (signal: string) => void = (signal) => (stopRequested = signal);
+  process.on('SIGHUP', () => log.info('SIGHUP ignored'));
+  process.on('SIGTERM', () => onStop('SIGTERM'));
+  process.on('SIGINT', () => onStop('SIGINT'));
 
   let gateway: Gateway;
   try {
-    gateway = await startGateway(config, { logger: log });
+    gateway = await startGateway(config, { logger: log, env });
   } catch (err) {
     if (err instanceof StartupError) {
       log.error(err.message);
@@ -43,12 +67,11 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
-  process.on('SIGHUP', () => log.info('SIGHUP ignored'));
   // Last resort: whatever happens, no kernel outlives this process.
   process.on('exit', () => gateway.kernels.killAllNow());
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string): void => {
+    onStop = (signal) => {
       if (stopping) {
         log.warn(`${signal} again: killing kernels now`);
         gateway.kernels.killAllNow();
@@ -65,7 +88,6 @@ export async function main(argv: string[]): Promise<number> {
         },
       );
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    if (stopRequested) onStop(stopRequested);
   });
 }

@@ -1,22 +1,25 @@
 // Turns option text (from the command line, an env var or the config file) into typed values,
-// accepting the original's forms: True/False, ['A','B'], {'scala': '//'}.
-import type { OptionSpec } from './options.js';
+// accepting the original's forms: True/False, ['A','B'], {'scala': '//'}, and refusing
+// anything else with one line naming the option and what was expected.
+import { optionId, type OptionSpec } from './options.js';
 
 export class OptionError extends Error {}
 
-function optionName(spec: OptionSpec): string {
-  return `${spec.section}.${spec.name}`;
+function refuse(spec: OptionSpec, expected: string, given: unknown): OptionError {
+  const shown = typeof given === 'string' ? `'${given}'` : JSON.stringify(given);
+  return new OptionError(`${optionId(spec)}: expected ${expected}, got ${shown}`);
 }
 
-export function parseBool(text: string, spec: OptionSpec): boolean {
+/** Python's strtobool words (the original reads boolean env vars with it), any case. */
+export function parseBoolText(text: string): boolean | undefined {
   const t = text.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(t)) return true;
-  if (['false', '0', 'no', 'off', ''].includes(t)) return false;
-  throw new OptionError(`${optionName(spec)}: expected True or False, got '${text}'`);
+  if (['true', 't', 'yes', 'y', 'on', '1'].includes(t)) return true;
+  if (['false', 'f', 'no', 'n', 'off', '0', ''].includes(t)) return false;
+  return undefined;
 }
 
-/** Parses a Python literal of strings, lists and dicts (as traitlets accepts) via JSON. */
-function pythonLiteral(text: string): unknown {
+/** Parses a Python literal of strings, numbers, lists and dicts (what traitlets accepts) via JSON. */
+export function pythonLiteral(text: string): unknown {
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
@@ -36,64 +39,91 @@ function pythonLiteral(text: string): unknown {
       let j = i;
       while (j < text.length && /\w/.test(text[j]!)) j++;
       const word = text.slice(i, j);
-      out += word === 'None' ? 'null' : word === 'True' ? 'true' : word === 'False' ? 'false' : word;
+      const literal = ({ None: 'null', True: 'true', False: 'false' } as Record<string, string>)[word];
+      if (!literal) throw new Error(`unexpected word ${word}`);
+      out += literal;
       i = j - 1;
+    } else if (c === '(' || c === ')') {
+      out += c === '(' ? '[' : ']'; // a tuple is as good as a list here
     } else out += c;
   }
   return JSON.parse(out.replace(/,\s*([\]}])/g, '$1'));
 }
 
+/** A list from `['A','B']`, or from `A,B` (the original's env var form). */
 export function parseList(text: string, spec: OptionSpec): string[] {
   const t = text.trim();
-  if (t.startsWith('[')) {
+  if (t.startsWith('[') || t.startsWith('(')) {
+    let v: unknown;
     try {
-      const v = pythonLiteral(t);
-      if (Array.isArray(v)) return v.map(String);
+      v = pythonLiteral(t);
     } catch {
-      /* fall through to the error below */
+      throw refuse(spec, "a list such as ['A','B']", text);
     }
-    throw new OptionError(`${optionName(spec)}: expected a list such as ['A','B'], got '${text}'`);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+    throw refuse(spec, "a list of strings such as ['A','B']", text);
   }
   return t === '' ? [] : t.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** A dict from `{'scala': '//'}`, or one `key=value` entry (repeatable on the command line). */
 export function parseDict(text: string, spec: OptionSpec): Record<string, string> {
-  try {
-    const v = pythonLiteral(text.trim());
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      const out: Record<string, string> = {};
-      for (const [k, val] of Object.entries(v)) out[k === 'null' ? '' : k] = String(val);
-      return out;
-    }
-  } catch {
-    /* fall through */
+  const t = text.trim();
+  if (!t.startsWith('{')) {
+    const eq = t.indexOf('=');
+    if (eq > 0) return { [t.slice(0, eq)]: t.slice(eq + 1) };
+    throw refuse(spec, "a dict such as {'scala': '//'} or an entry such as scala=//", text);
   }
-  throw new OptionError(`${optionName(spec)}: expected a dict such as {'scala': '//'}, got '${text}'`);
+  let v: unknown;
+  try {
+    // `None` as a key (the original's default language entry) becomes the empty key.
+    v = pythonLiteral(t.replace(/([{,]\s*)None(\s*:)/g, "$1''$2"));
+  } catch {
+    throw refuse(spec, "a dict such as {'scala': '//'}", text);
+  }
+  return checkDict(spec, v, text);
 }
 
-/** A value from text; `append` merges list items into what the command line gave before. */
+function checkDict(spec: OptionSpec, v: unknown, given: unknown): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+    throw refuse(spec, "a dict of strings such as {'scala': '//'}", given);
+  }
+  return v as Record<string, string>;
+}
+
+function checked(spec: OptionSpec, value: unknown, given: unknown): unknown {
+  const problem = spec.check?.(value);
+  if (problem) throw refuse(spec, problem, given);
+  return value;
+}
+
+/** A typed value from text, as given on the command line or in an env var. */
 export function parseOptionText(spec: OptionSpec, text: string): unknown {
   switch (spec.type) {
-    case 'string':
-      if (spec.choices && !spec.choices.includes(text.toUpperCase())) {
-        throw new OptionError(`${optionName(spec)}: expected one of ${spec.choices.join(', ')}, got '${text}'`);
-      }
-      return text;
+    case 'string': {
+      if (!spec.choices) return checked(spec, text, text);
+      const choice = spec.choices.find((c) => c === text.trim().toUpperCase());
+      if (!choice) throw refuse(spec, `one of ${spec.choices.join(', ')}`, text);
+      return choice;
+    }
     case 'nullable-string':
-      return text === '' || text === 'None' ? null : text;
+      return text === '' || text === 'None' ? null : checked(spec, text, text);
     case 'int':
     case 'nullable-int': {
-      if (spec.type === 'nullable-int' && (text === '' || text === 'None')) return null;
-      if (!/^[+-]?\d+$/.test(text.trim())) throw new OptionError(`${optionName(spec)}: expected an integer, got '${text}'`);
-      return Number.parseInt(text, 10);
+      if (spec.type === 'nullable-int' && (text.trim() === '' || text.trim() === 'None')) return null;
+      if (!/^[+-]?\d+$/.test(text.trim())) throw refuse(spec, spec.type === 'nullable-int' ? 'an integer (or None)' : 'an integer', text);
+      return checked(spec, Number.parseInt(text, 10), text);
     }
     case 'number': {
       const n = Number(text);
-      if (text.trim() === '' || !Number.isFinite(n)) throw new OptionError(`${optionName(spec)}: expected a number, got '${text}'`);
-      return n;
+      if (text.trim() === '' || !Number.isFinite(n)) throw refuse(spec, 'a number', text);
+      return checked(spec, n, text);
     }
-    case 'bool':
-      return parseBool(text, spec);
+    case 'bool': {
+      const b = parseBoolText(text);
+      if (b === undefined) throw refuse(spec, 'True or False', text);
+      return b;
+    }
     case 'list':
       return parseList(text, spec);
     case 'dict':
@@ -101,29 +131,30 @@ export function parseOptionText(spec: OptionSpec, text: string): unknown {
   }
 }
 
-/** Checks a value from a JSON config file against the option's type. */
+/** Checks a value from a JSON config file against the option's type (strings are parsed as text). */
 export function checkJsonValue(spec: OptionSpec, value: unknown): unknown {
-  if (typeof value === 'string') return parseOptionText(spec, value);
-  const ok = (() => {
-    switch (spec.type) {
-      case 'nullable-string':
-      case 'nullable-int':
-        return value === null || (spec.type === 'nullable-int' ? Number.isInteger(value) : false);
-      case 'int':
-        return Number.isInteger(value);
-      case 'number':
-        return typeof value === 'number';
-      case 'bool':
-        return typeof value === 'boolean';
-      case 'list':
-        return Array.isArray(value);
-      case 'dict':
-        return typeof value === 'object' && value !== null && !Array.isArray(value);
-      default:
-        return false;
-    }
-  })();
-  if (!ok) throw new OptionError(`${optionName(spec)}: the config file gives ${JSON.stringify(value)}, expected a ${spec.type}`);
-  if (spec.type === 'list') return (value as unknown[]).map(String);
-  return value;
+  if (typeof value === 'string' && spec.type !== 'list' && spec.type !== 'dict') return parseOptionText(spec, value);
+  switch (spec.type) {
+    case 'string':
+    case 'nullable-string':
+      if (value === null && spec.type === 'nullable-string') return null;
+      throw refuse(spec, 'a string', value);
+    case 'int':
+    case 'nullable-int':
+      if (value === null && spec.type === 'nullable-int') return null;
+      if (!Number.isInteger(value)) throw refuse(spec, 'an integer', value);
+      return checked(spec, value, value);
+    case 'number':
+      if (typeof value !== 'number') throw refuse(spec, 'a number', value);
+      return checked(spec, value, value);
+    case 'bool':
+      if (typeof value !== 'boolean') throw refuse(spec, 'true or false', value);
+      return value;
+    case 'list':
+      if (typeof value === 'string') return parseList(value, spec);
+      if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) throw refuse(spec, 'a list of strings', value);
+      return value;
+    case 'dict':
+      return checkDict(spec, value, value);
+  }
 }

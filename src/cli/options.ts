@@ -1,5 +1,6 @@
-// The one table of every option: section, name, type, KG_* env var, CLI alias and help.
-// CLI parsing, env reading, the config file, --help-all and --generate-config all read it.
+// The one table of every option: section, name, type, KG_* env var, CLI aliases, the other
+// names the original accepted for it, value checks and help. CLI parsing, env reading, the
+// config file, --help, --help-all, --show-config and --generate-config all read this table.
 import { defaultConfig, type GatewayConfig } from '../server/gateway-config.js';
 
 export type Section = keyof GatewayConfig;
@@ -9,9 +10,24 @@ export interface OptionSpec {
   section: Section;
   name: string;
   type: OptionType;
+  /** The KG_* variable read as this option's default (the original's `<name>_env`). */
   env?: string;
+  /** Short command-line names (`--port`); `-` and `_` are interchangeable in them. */
   aliases?: string[];
+  /** Other full names the original took: older versions' names and Jupyter base classes'. */
+  alternates?: string[];
+  /** Allowed values, compared case-insensitively (log_level). */
   choices?: string[];
+  /** Extra check of a parsed value: returns what was expected when the value is refused. */
+  check?: (value: unknown) => string | undefined;
+  help: string;
+}
+
+/** Settings of the command itself (which file to read, what to do) rather than of the gateway. */
+export interface LaunchSettingSpec {
+  name: 'config_file' | 'config_file_name' | 'generate_config' | 'answer_yes' | 'show_config' | 'show_config_json';
+  type: 'string' | 'bool';
+  aliases?: string[];
   help: string;
 }
 
@@ -19,46 +35,104 @@ const K = 'KernelGatewayApp' as const;
 const W = 'JupyterWebsocketPersonality' as const;
 const N = 'NotebookHTTPPersonality' as const;
 
+const atLeast = (min: number) => (v: unknown): string | undefined => (v === null || (v as number) >= min ? undefined : `a value of at least ${min}`);
+const portNumber = (v: unknown): string | undefined => ((v as number) >= 0 && (v as number) <= 65535 ? undefined : 'a port number from 0 to 65535');
+const positive = (v: unknown): string | undefined => ((v as number) > 0 ? undefined : 'a number greater than 0');
+
+/** Python's ssl.PROTOCOL_* numbers, as the original's ssl_version takes them. */
+export const SSL_VERSIONS: Record<number, string> = { 2: 'TLS (any version)', 3: 'TLSv1', 4: 'TLSv1.1', 5: 'TLSv1.2', 17: 'TLS server (any version)' };
+
 export const OPTIONS: OptionSpec[] = [
   { section: K, name: 'allow_credentials', type: 'string', env: 'KG_ALLOW_CREDENTIALS', help: 'Sets the Access-Control-Allow-Credentials header.' },
   { section: K, name: 'allow_headers', type: 'string', env: 'KG_ALLOW_HEADERS', help: 'Sets the Access-Control-Allow-Headers header.' },
   { section: K, name: 'allow_methods', type: 'string', env: 'KG_ALLOW_METHODS', help: 'Sets the Access-Control-Allow-Methods header.' },
-  { section: K, name: 'allow_origin', type: 'string', env: 'KG_ALLOW_ORIGIN', help: 'Sets the Access-Control-Allow-Origin header.' },
-  { section: K, name: 'api', type: 'string', env: 'KG_API', aliases: ['api'], help: "Controls which API to expose, that of a Jupyter notebook server, the seed notebook's, or one provided by another module, respectively using values 'kernel_gateway.jupyter_websocket', 'kernel_gateway.notebook_http', or another module (a path or package name exporting createPersonality)." },
-  { section: K, name: 'auth_token', type: 'string', env: 'KG_AUTH_TOKEN', help: 'Authorization token required for all requests.' },
+  { section: K, name: 'allow_origin', type: 'string', env: 'KG_ALLOW_ORIGIN', help: 'Sets the Access-Control-Allow-Origin header; also the origin (or * for any) allowed past the cross-origin guard.' },
+  { section: K, name: 'api', type: 'string', env: 'KG_API', aliases: ['api'], help: "Controls which API to expose, that of a Jupyter notebook server, the seed notebook's, or one provided by another module, respectively using values 'kernel_gateway.jupyter_websocket' (or 'jupyter-websocket'), 'kernel_gateway.notebook_http' (or 'notebook-http'), or another module: a path or package name exporting createPersonality." },
+  { section: K, name: 'auth_token', type: 'string', env: 'KG_AUTH_TOKEN', help: 'Authorization token required for all requests, as the header `Authorization: token <value>` or the query parameter `?token=<value>`.' },
   { section: K, name: 'base_url', type: 'string', env: 'KG_BASE_URL', help: 'The base path for mounting all API resources.' },
   { section: K, name: 'certfile', type: 'nullable-string', env: 'KG_CERTFILE', aliases: ['certfile'], help: 'The full path to an SSL/TLS certificate file.' },
   { section: K, name: 'client_ca', type: 'nullable-string', env: 'KG_CLIENT_CA', aliases: ['client-ca'], help: 'The full path to a certificate authority certificate for SSL/TLS client authentication.' },
   { section: K, name: 'default_kernel_name', type: 'string', env: 'KG_DEFAULT_KERNEL_NAME', help: 'Default kernel name when spawning a kernel.' },
-  { section: K, name: 'env_process_whitelist', type: 'list', env: 'KG_ENV_PROCESS_WHITELIST', help: 'Environment variables allowed to be inherited from the gateway process by a new kernel.' },
+  { section: K, name: 'env_process_whitelist', type: 'list', env: 'KG_ENV_PROCESS_WHITELIST', help: 'Environment variables allowed to be inherited from the gateway process by a new kernel whose start request names an env (a comma-separated list in the env var).' },
   { section: K, name: 'expose_headers', type: 'string', env: 'KG_EXPOSE_HEADERS', help: 'Sets the Access-Control-Expose-Headers header.' },
   { section: K, name: 'force_kernel_name', type: 'string', env: 'KG_FORCE_KERNEL_NAME', help: 'Override any kernel name specified in a notebook or request.' },
   { section: K, name: 'ip', type: 'string', env: 'KG_IP', aliases: ['ip'], help: 'IP address on which to listen.' },
   { section: K, name: 'keyfile', type: 'nullable-string', env: 'KG_KEYFILE', aliases: ['keyfile'], help: 'The full path to a private key file for usage with SSL/TLS.' },
-  { section: K, name: 'log_level', type: 'string', aliases: ['log-level'], choices: ['0', '10', '20', '30', '40', '50', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'], help: 'Set the log level by value or name.' },
+  { section: K, name: 'log_level', type: 'string', env: 'KG_LOG_LEVEL', aliases: ['log-level'], alternates: ['Application.log_level', 'JupyterApp.log_level'], choices: ['0', '10', '20', '30', '40', '50', 'DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'CRITICAL'], help: 'Set the log level by value or name.' },
   { section: K, name: 'max_age', type: 'string', env: 'KG_MAX_AGE', help: 'Sets the Access-Control-Max-Age header.' },
-  { section: K, name: 'max_kernels', type: 'nullable-int', env: 'KG_MAX_KERNELS', help: 'Limits the number of kernel instances allowed to run by this gateway. Unbounded by default.' },
-  { section: K, name: 'port', type: 'int', env: 'KG_PORT', aliases: ['port'], help: 'Port on which to listen.' },
-  { section: K, name: 'port_retries', type: 'int', env: 'KG_PORT_RETRIES', aliases: ['port_retries'], help: 'Number of ports to try if the specified port is not available.' },
-  { section: K, name: 'prespawn_count', type: 'nullable-int', env: 'KG_PRESPAWN_COUNT', help: 'Number of kernels to prespawn using the default language. No prespawn by default.' },
+  { section: K, name: 'max_kernels', type: 'nullable-int', env: 'KG_MAX_KERNELS', check: atLeast(0), help: 'Limits the number of kernel instances allowed to run by this gateway. Unbounded by default.' },
+  { section: K, name: 'port', type: 'int', env: 'KG_PORT', aliases: ['port'], check: portNumber, help: 'Port on which to listen.' },
+  { section: K, name: 'port_retries', type: 'int', env: 'KG_PORT_RETRIES', aliases: ['port_retries'], check: atLeast(0), help: 'Number of ports to try if the specified port is not available.' },
+  { section: K, name: 'prespawn_count', type: 'nullable-int', env: 'KG_PRESPAWN_COUNT', check: atLeast(0), help: 'Number of kernels to prespawn using the default language. No prespawn by default.' },
   { section: K, name: 'seed_uri', type: 'nullable-string', env: 'KG_SEED_URI', aliases: ['seed_uri'], help: 'Runs the notebook (.ipynb) at the given URI on every kernel launched. No seed by default.' },
-  { section: K, name: 'x_headers', type: 'string', env: 'KG_X_HEADERS', help: 'Use X-Forwarded-* / X-Real-Ip header values for the remote address (behind a proxy).' },
-  { section: K, name: 'kernel_launch_timeout', type: 'number', env: 'KG_KERNEL_LAUNCH_TIMEOUT', help: 'Seconds a new kernel may take to answer kernel_info_request before its start fails. A request may ask for less with KERNEL_LAUNCH_TIMEOUT in its env.' },
-  { section: K, name: 'cull_idle_timeout', type: 'number', env: 'KG_CULL_IDLE_TIMEOUT', help: 'Seconds a kernel may stay idle before it is shut down (0: never).' },
-  { section: K, name: 'cull_interval', type: 'number', env: 'KG_CULL_INTERVAL', help: 'Seconds between checks for idle kernels.' },
-  { section: K, name: 'cull_connected', type: 'bool', env: 'KG_CULL_CONNECTED', help: 'Whether kernels with open websockets may be culled.' },
-  { section: K, name: 'cull_busy', type: 'bool', env: 'KG_CULL_BUSY', help: 'Whether busy kernels may be culled.' },
-  { section: K, name: 'max_body_size', type: 'int', env: 'KG_MAX_BODY_SIZE', help: 'Largest request body or websocket message accepted, in bytes (413 past it).' },
-  { section: W, name: 'env_whitelist', type: 'list', env: 'KG_ENV_WHITELIST', help: 'Environment variables allowed to be set when a client requests a new kernel.' },
-  { section: W, name: 'list_kernels', type: 'bool', env: 'KG_LIST_KERNELS', help: 'Permits listing of the running kernels using API endpoints /api/kernels and /api/sessions. Note: Jupyter Notebook allows this by default but kernel gateway does not.' },
-  { section: N, name: 'allow_notebook_download', type: 'bool', env: 'KG_ALLOW_NOTEBOOK_DOWNLOAD', help: 'Optional API to download the notebook source code in notebook-http mode, defaults to not allow.' },
+  {
+    section: K,
+    name: 'ssl_version',
+    type: 'nullable-int',
+    env: 'KG_SSL_VERSION',
+    aliases: ['ssl_version'],
+    check: (v) => (v === null || SSL_VERSIONS[v as number] ? undefined : `one of Python's ssl.PROTOCOL_* numbers: ${Object.entries(SSL_VERSIONS).map(([n, s]) => `${n} (${s})`).join(', ')}`),
+    help: "Pins the SSL/TLS protocol version, as a Python ssl.PROTOCOL_* number: 3 (TLSv1), 4 (TLSv1.1), 5 (TLSv1.2), 2 or 17 (any). By default TLS 1.2 and 1.3 are offered.",
+  },
+  { section: K, name: 'trust_xheaders', type: 'bool', env: 'KG_TRUST_XHEADERS', help: 'Use X-Forwarded-For / X-Real-Ip header values for the remote address, useful when the gateway is behind a proxy.' },
+  { section: K, name: 'x_headers', type: 'string', env: 'KG_X_HEADERS', help: "Older name of trust_xheaders: 'true' trusts X-Forwarded-For / X-Real-Ip header values for the remote address." },
+  { section: K, name: 'kernel_launch_timeout', type: 'number', env: 'KG_KERNEL_LAUNCH_TIMEOUT', check: positive, help: 'Seconds a new kernel may take to answer kernel_info_request before its start fails. A request may ask for less with KERNEL_LAUNCH_TIMEOUT in its env.' },
+  { section: K, name: 'cull_idle_timeout', type: 'number', env: 'KG_CULL_IDLE_TIMEOUT', alternates: ['MappingKernelManager.cull_idle_timeout'], check: atLeast(0), help: 'Seconds a kernel may stay idle before it is shut down (0: never).' },
+  { section: K, name: 'cull_interval', type: 'number', env: 'KG_CULL_INTERVAL', alternates: ['MappingKernelManager.cull_interval'], check: positive, help: 'Seconds between checks for idle kernels.' },
+  { section: K, name: 'cull_connected', type: 'bool', env: 'KG_CULL_CONNECTED', alternates: ['MappingKernelManager.cull_connected'], help: 'Whether kernels with open websockets may be culled.' },
+  { section: K, name: 'cull_busy', type: 'bool', env: 'KG_CULL_BUSY', alternates: ['MappingKernelManager.cull_busy'], help: 'Whether busy kernels may be culled.' },
+  { section: K, name: 'max_body_size', type: 'int', env: 'KG_MAX_BODY_SIZE', check: positive, help: 'Largest request body or websocket message accepted, in bytes (413 past it).' },
+  { section: W, name: 'env_whitelist', type: 'list', env: 'KG_ENV_WHITELIST', help: 'Environment variables allowed to be set when a client requests a new kernel (besides KERNEL_*; a comma-separated list in the env var).' },
+  { section: W, name: 'list_kernels', type: 'bool', env: 'KG_LIST_KERNELS', alternates: ['KernelGatewayApp.list_kernels'], help: 'Permits listing of the running kernels using API endpoints /api/kernels and /api/sessions. Note: Jupyter Notebook allows this by default but kernel gateway does not.' },
+  { section: N, name: 'allow_notebook_download', type: 'bool', env: 'KG_ALLOW_NOTEBOOK_DOWNLOAD', alternates: ['KernelGatewayApp.allow_notebook_download'], help: 'Optional API to download the notebook source code in notebook-http mode, defaults to not allow.' },
   { section: N, name: 'cell_parser', type: 'string', env: 'KG_CELL_PARSER', help: "Determines which module is used to parse the notebook for endpoints and documentation. Valid module names include 'kernel_gateway.notebook_http.cell.parser' and 'kernel_gateway.notebook_http.swagger.parser'." },
-  { section: N, name: 'comment_prefix', type: 'dict', help: 'Maps kernel language to code comment syntax.' },
+  { section: N, name: 'comment_prefix', type: 'dict', help: "Maps kernel language to code comment syntax: {'scala': '//'} or, repeated on the command line, scala=//." },
   { section: N, name: 'static_path', type: 'nullable-string', env: 'KG_STATIC_PATH', help: 'Serve static files on disk in the given path as /public, defaults to not serve.' },
 ];
 
+export const LAUNCH_SETTINGS: LaunchSettingSpec[] = [
+  { name: 'answer_yes', type: 'bool', help: 'Answer yes to any prompts (-y).' },
+  { name: 'config_file', type: 'string', aliases: ['config'], help: 'Full path of a config file (JSON). Without it, jupyter_kernel_gateway_config.json is read from the Jupyter config dirs.' },
+  { name: 'config_file_name', type: 'string', help: 'Name of the config file looked for in the Jupyter config dirs (default jupyter_kernel_gateway_config.json).' },
+  { name: 'generate_config', type: 'bool', help: 'Generate default config file (--generate-config).' },
+  { name: 'show_config', type: 'bool', help: 'Print the settings that differ from the defaults, and where each came from, then exit (--show-config).' },
+  { name: 'show_config_json', type: 'bool', help: 'Print the whole effective configuration as JSON, then exit (--show-config-json).' },
+];
+
+/** Options of the original that cannot work here, with the reason given when one is set. */
+export const UNSUPPORTED: Record<string, string> = {
+  'KernelGatewayApp.kernel_manager_class': 'it names a Python class',
+  'KernelGatewayApp.kernel_spec_manager_class': 'it names a Python class',
+  'KernelGatewayApp.log_format': 'log lines have a fixed format',
+  'KernelGatewayApp.log_datefmt': 'log lines have a fixed format',
+  'KernelGatewayApp.logging_config': 'it is a Python logging.config dict',
+};
+
+/** The sections a config file or `--Section.name` may use. */
+export const SECTIONS: Section[] = ['KernelGatewayApp', 'JupyterWebsocketPersonality', 'NotebookHTTPPersonality'];
+
+export function optionId(spec: OptionSpec): string {
+  return `${spec.section}.${spec.name}`;
+}
+
+/** The option a full name (`Section.name`, or one of the original's other names) means. */
 export function findOption(section: string, name: string): OptionSpec | undefined {
-  return OPTIONS.find((o) => o.section === section && o.name === name);
+  const full = `${section}.${name}`;
+  return OPTIONS.find((o) => (o.section === section && o.name === name) || o.alternates?.includes(full));
+}
+
+function sameAlias(a: string, b: string): boolean {
+  return a.replace(/-/g, '_') === b.replace(/-/g, '_');
+}
+
+export function findAlias(alias: string): OptionSpec | undefined {
+  return OPTIONS.find((o) => o.aliases?.some((a) => sameAlias(a, alias)));
+}
+
+export function findLaunchSetting(section: string, name: string, alias?: string): LaunchSettingSpec | undefined {
+  if (alias !== undefined) return LAUNCH_SETTINGS.find((s) => s.aliases?.some((a) => sameAlias(a, alias)));
+  if (!['KernelGatewayApp', 'JupyterApp', 'Application'].includes(section)) return undefined;
+  return LAUNCH_SETTINGS.find((s) => s.name === name);
 }
 
 export function defaultValue(spec: OptionSpec): unknown {

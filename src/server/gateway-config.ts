@@ -15,6 +15,10 @@ export interface KernelGatewayAppConfig {
   expose_headers: string;
   max_age: string;
   x_headers: string;
+  /** Trust X-Forwarded-For / X-Real-Ip for the remote address (behind a proxy). */
+  trust_xheaders: boolean;
+  /** Python ssl.PROTOCOL_* number pinning the TLS version; null: TLS 1.2 and 1.3. */
+  ssl_version: number | null;
   certfile: string | null;
   keyfile: string | null;
   client_ca: string | null;
@@ -70,6 +74,8 @@ export function defaultConfig(): GatewayConfig {
       expose_headers: '',
       max_age: '',
       x_headers: 'false',
+      trust_xheaders: false,
+      ssl_version: null,
       certfile: null,
       keyfile: null,
       client_ca: null,

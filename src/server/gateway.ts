@@ -1,7 +1,6 @@
 // Assembles a running gateway from a config: kernelspecs, the kernel manager, the personality,
 // the HTTP(S) server with websocket upgrades, port retries, and a shutdown that ends every
 // kernel. The cli layer calls startGateway(); tests can too.
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -18,6 +17,7 @@ import type { GatewayConfig } from './gateway-config.js';
 import { createLogger, kernelLogger } from './logging.js';
 import { loadPersonality } from './personality-loader.js';
 import { originAllowed, redactUrl, requestToken, tokenMatches } from './request-policies.js';
+import { tlsServerOptions, type TlsServerOptions } from './tls-options.js';
 
 export const VERSION = '0.1.0';
 
@@ -131,15 +131,11 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     kernels.setSeed({ kernelName: seedKernelName || defaultKernelName, cells: codeCells(seedNotebook).filter((c) => filter(c)) });
   }
 
-  let https: Parameters<typeof createHttpApp>[0]['https'];
-  if (cfg.certfile || cfg.keyfile) {
-    if (!cfg.certfile || !cfg.keyfile) throw new StartupError('TLS needs both certfile and keyfile');
-    try {
-      https = { cert: readFileSync(cfg.certfile), key: readFileSync(cfg.keyfile) };
-      if (cfg.client_ca) Object.assign(https, { ca: readFileSync(cfg.client_ca), requestCert: true, rejectUnauthorized: true });
-    } catch (err) {
-      throw new StartupError(`Could not read TLS files: ${(err as Error).message}`);
-    }
+  let https: TlsServerOptions | undefined;
+  try {
+    https = tlsServerOptions(cfg);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
   }
 
   const app = createHttpApp({ config, logger: log, https });

@@ -5,12 +5,13 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Logger as PinoLogger } from 'pino';
 import { HttpError, errorBody } from './http-error.js';
 import type { GatewayConfig } from './gateway-config.js';
-import { corsHeaders, originAllowed, redactUrl, requestToken, tokenMatches } from './request-policies.js';
+import { corsHeaders, originAllowed, redactUrl, requestToken, tokenMatches, trustsProxyHeaders } from './request-policies.js';
+import type { TlsServerOptions } from './tls-options.js';
 
 export interface HttpAppOptions {
   config: GatewayConfig;
   logger: PinoLogger;
-  https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
+  https?: TlsServerOptions;
 }
 
 /** Normalises base_url to '' or '/prefix' (no trailing slash). */
@@ -62,6 +63,8 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
     ...(opts.https ? { https: opts.https } : {}),
+    // trust_xheaders: the access log's remote address comes from X-Forwarded-For / X-Real-Ip.
+    ...(trustsProxyHeaders(cfg) ? { trustProxy: true } : {}),
   }) as unknown as FastifyInstance;
 
   // Every route gets the raw body and parses it itself: clients send JSON with all sorts of

@@ -8,17 +8,20 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
-/** The token a request carries, from `Authorization: token <t>` or `?token=<t>`. */
+/**
+ * The token a request carries: `?token=<t>` first, else `Authorization: token <t>`, the
+ * original's order (a wrong query token is refused even next to a right header).
+ */
 export function requestToken(headers: IncomingHttpHeaders, url: string): string | undefined {
-  const auth = headers.authorization;
-  if (typeof auth === 'string') {
-    const match = /^token\s+(.+)$/i.exec(auth.trim());
-    if (match) return match[1]!.trim();
-  }
   const query = url.indexOf('?');
   if (query >= 0) {
     const token = new URLSearchParams(url.slice(query + 1)).get('token');
     if (token !== null) return token;
+  }
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    const match = /^token\s+(.+)$/i.exec(auth.trim());
+    if (match) return match[1]!.trim();
   }
   return undefined;
 }
@@ -59,4 +62,9 @@ export function corsHeaders(cfg: KernelGatewayAppConfig): Record<string, string>
 /** The URL as it may be logged: a token in the query string is masked. */
 export function redactUrl(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/gi, '$1[secret]');
+}
+
+/** trust_xheaders, or its older spelling x_headers='true'. */
+export function trustsProxyHeaders(cfg: KernelGatewayAppConfig): boolean {
+  return cfg.trust_xheaders || cfg.x_headers.trim().toLowerCase() === 'true';
 }
