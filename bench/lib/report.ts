@@ -1,0 +1,97 @@
+// Shapes shared by the figures: the variants measured (system x websocket format), the
+// per-variant CPU bookkeeping, and what a figure hands back for the table and the JSON file.
+import { cpuSeconds } from './procs.js';
+import { formatNumber, formatRatio, ratio } from './stats.js';
+import type { ClientFormat } from './clients.js';
+import type { SystemUnderTest } from './systems.js';
+
+export interface Variant {
+  sys: SystemUnderTest;
+  format: ClientFormat;
+  /** e.g. "kernel-gateway (this) json". */
+  name: string;
+}
+
+export function variantName(sys: SystemUnderTest, format: ClientFormat): string {
+  return format === 'zmq' ? sys.label : `${sys.label} ${format}`;
+}
+
+export interface FigureReport {
+  id: string;
+  title: string;
+  /** Header row first; rendered as text and as markdown. */
+  table: string[][];
+  notes: string[];
+  data: unknown;
+}
+
+export interface TargetCheck {
+  figure: string;
+  target: string;
+  measured: string;
+  /** undefined: could not be judged (a system or figure missing). */
+  met: boolean | undefined;
+}
+
+export interface BenchContext {
+  quick: boolean;
+  systems: SystemUnderTest[];
+  log: (m: string) => void;
+  /** The highest client CPU seen in a measured phase, as a fraction of one core. */
+  clientCpuMax: { value: number; where: string };
+  targets: TargetCheck[];
+}
+
+export function sys(ctx: BenchContext, key: SystemUnderTest['key']): SystemUnderTest | undefined {
+  return ctx.systems.find((s) => s.key === key);
+}
+
+/** Client and server CPU over the measured spans of one variant (spans add up across rounds). */
+export class CpuMeter {
+  wallS = 0;
+  clientS = 0;
+  serverS = 0;
+  private serverKnown = true;
+
+  constructor(private readonly serverPid: number | undefined) {}
+
+  async span<T>(fn: () => Promise<T>): Promise<T> {
+    const c0 = process.cpuUsage();
+    const s0 = this.serverPid === undefined ? undefined : cpuSeconds(this.serverPid);
+    const t0 = process.hrtime.bigint();
+    try {
+      return await fn();
+    } finally {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      const c = process.cpuUsage(c0);
+      const s1 = this.serverPid === undefined ? undefined : cpuSeconds(this.serverPid);
+      this.wallS += wall;
+      this.clientS += (c.user + c.system) / 1e6;
+      if (s0 === undefined || s1 === undefined) this.serverKnown = false;
+      else this.serverS += s1 - s0;
+    }
+  }
+
+  /** Client CPU as a fraction of one core. */
+  get client(): number {
+    return this.wallS > 0 ? this.clientS / this.wallS : NaN;
+  }
+
+  /** Server CPU as a fraction of one core; undefined without a server process. */
+  get server(): number | undefined {
+    return this.serverPid === undefined || !this.serverKnown || this.wallS <= 0 ? undefined : this.serverS / this.wallS;
+  }
+
+  noteClient(ctx: BenchContext, where: string): void {
+    if (Number.isFinite(this.client) && this.client > ctx.clientCpuMax.value) ctx.clientCpuMax = { value: this.client, where };
+  }
+}
+
+export const pct = (f: number | undefined): string => (f === undefined || !Number.isFinite(f) ? '—' : `${Math.round(f * 100)}%`);
+
+/** "value (x vs JS, x vs limit)" cells: the ratio columns every figure shows. */
+export function ratioCells(value: number | undefined, js: number | undefined, limit: number | undefined): [string, string] {
+  return [formatRatio(ratio(value, js)), formatRatio(ratio(value, limit))];
+}
+
+export { formatNumber };
