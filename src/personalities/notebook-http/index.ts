@@ -1,0 +1,201 @@
+// The notebook-http personality: the annotated cells of the seed notebook served as an HTTP API
+// by a pool of seeded kernels, with the API's Swagger document, an optional notebook download
+// and optional static files. Each request: route -> REQUEST -> one kernel from the pool -> one
+// execution (plus the ResponseInfo cell, if any) -> the response built from the outputs.
+import { basename } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { executeCode, KernelDiedError, type ExecutionOutcome } from '../../kernels/execute.js';
+import { managedKernelPool, PoolClosedError, PoolWaitAbortedError, type KernelPool } from '../../kernels/kernel-pool.js';
+import type { RunningKernel } from '../../kernels/running-kernel.js';
+import { basePrefix, refuseOtherMethods } from '../../server/http-app.js';
+import { HttpError } from '../../server/http-error.js';
+import { codeCells } from '../notebook.js';
+import type { CreatePersonality, Personality, PersonalityContext } from '../personality.js';
+import { AnnotatedCellParser } from './cell-parser.js';
+import { EndpointRouter } from './endpoint-router.js';
+import type { NotebookApiParser, SwaggerDocument } from './endpoints.js';
+import { buildNotebookRequest } from './request-model.js';
+import { requestCode } from './request-code.js';
+import { applyResponseInfo, buildCellResponse, cellErrorText, parseResponseInfo, ResponseInfoError, type CellResponse } from './response-builder.js';
+import { NotebookSource, StaticFolder } from './static-files.js';
+import { SwaggerCellParser } from './swagger-parser.js';
+
+export const CELL_PARSER = 'kernel_gateway.notebook_http.cell.parser';
+export const SWAGGER_PARSER = 'kernel_gateway.notebook_http.swagger.parser';
+
+const ENDPOINT_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+/** The comment syntax for the notebook's language; the '' entry (else '#') for any other. */
+export function commentPrefixFor(prefixes: Record<string, string>, language: string | undefined): string {
+  if (language && prefixes[language] !== undefined) return prefixes[language]!;
+  if (language && prefixes[language.toLowerCase()] !== undefined) return prefixes[language.toLowerCase()]!;
+  return prefixes[''] ?? '#';
+}
+
+/** The API title: the notebook's file name without its extension(s), as the original takes it. */
+export function notebookTitle(seedUri: string): string {
+  let path = seedUri;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(seedUri)) {
+    try {
+      path = decodeURIComponent(new URL(seedUri).pathname);
+    } catch {
+      /* keep the text as it is */
+    }
+  }
+  const name = basename(path);
+  return name.indexOf('.') > 0 ? name.split('.')[0]! : name;
+}
+
+export function createApiParser(kind: string, commentPrefix: string, ctx: PersonalityContext): NotebookApiParser {
+  if (kind === CELL_PARSER) return new AnnotatedCellParser(commentPrefix);
+  if (kind === SWAGGER_PARSER) return new SwaggerCellParser(commentPrefix, ctx.seedNotebook?.cells ?? [], ctx.log);
+  throw new Error(`Unknown NotebookHTTPPersonality.cell_parser ${JSON.stringify(kind)}: use '${CELL_PARSER}' or '${SWAGGER_PARSER}'`);
+}
+
+export class NotebookHttpPersonality implements Personality {
+  readonly parser: NotebookApiParser;
+  readonly router: EndpointRouter;
+  readonly pool: KernelPool<RunningKernel>;
+  readonly swagger: SwaggerDocument;
+  /** The language REQUEST is written in: the pool kernel's, else the notebook's. */
+  readonly kernelLanguage: string;
+  private readonly swaggerText: string;
+  private readonly prefix: string;
+  private readonly staticFolder?: StaticFolder;
+  private readonly notebookSource?: NotebookSource;
+
+  constructor(private readonly ctx: PersonalityContext) {
+    const app = ctx.config.KernelGatewayApp;
+    const options = ctx.config.NotebookHTTPPersonality;
+    const notebook = ctx.seedNotebook;
+    if (!notebook || !app.seed_uri) {
+      throw new Error('notebook-http mode serves the cells of a notebook: set --KernelGatewayApp.seed_uri (or KG_SEED_URI) to the path or URL of an .ipynb file');
+    }
+    const notebookLanguage = notebook.metadata.language_info?.name ?? notebook.metadata.kernelspec?.language;
+    this.parser = createApiParser(options.cell_parser, commentPrefixFor(options.comment_prefix ?? {}, notebookLanguage), ctx);
+    const cells = codeCells(notebook);
+    const endpoints = this.parser.endpoints(cells);
+    if (endpoints.length === 0) {
+      throw new Error(`No endpoints were discovered in ${app.seed_uri}. Check that your cells are annotated correctly (e.g. a first line "# GET /hello").`);
+    }
+    this.router = new EndpointRouter(endpoints);
+    for (const e of endpoints) ctx.log.info(`Registering resource: ${e.path}, methods: (${Object.keys(e.sources).join(', ')})`);
+
+    const kernelName = app.force_kernel_name || notebook.metadata.kernelspec?.name || undefined;
+    this.kernelLanguage = ctx.specs.get(ctx.kernels.resolveName(kernelName))?.spec.language || notebookLanguage || 'python';
+    this.pool = managedKernelPool(ctx.kernels, { size: app.prespawn_count || 1, kernelName, log: ctx.log });
+
+    this.swagger = this.parser.swaggerSpec(cells);
+    if (this.swagger.info && typeof this.swagger.info === 'object' && this.swagger.info.title === undefined) {
+      this.swagger.info.title = notebookTitle(app.seed_uri);
+    }
+    this.swaggerText = JSON.stringify(this.swagger);
+    this.prefix = basePrefix(app.base_url);
+    if (options.static_path) this.staticFolder = new StaticFolder(options.static_path);
+    if (options.allow_notebook_download) this.notebookSource = new NotebookSource(app.seed_uri);
+  }
+
+  shouldSeedCell(code: string): boolean {
+    return !this.parser.isEndpointCell(code) && !this.parser.isResponseInfoCell(code);
+  }
+
+  async init(): Promise<void> {
+    await this.notebookSource?.init();
+    this.ctx.log.info(`Starting a pool of ${this.pool.stats.size} kernel(s) for the notebook API`);
+    await this.pool.start();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.pool.shutdown();
+  }
+
+  routes(app: FastifyInstance): void {
+    app.get('/_api/spec/swagger.json', async (_req, reply) => reply.type('application/json').send(this.swaggerText));
+    refuseOtherMethods(app, '/_api/spec/swagger.json', ['GET']);
+    if (this.notebookSource) {
+      const source = this.notebookSource;
+      app.get('/_api/source', async (_req, reply) => reply.type('application/x-ipynb+json').send(await source.read()));
+      refuseOtherMethods(app, '/_api/source', ['GET']);
+    }
+    if (this.staticFolder) {
+      const folder = this.staticFolder;
+      app.get<{ Params: { '*': string } }>('/public/*', async (req, reply) => folder.serve(req.params['*'] ?? '', req, reply));
+      refuseOtherMethods(app, '/public/*', ['GET']);
+    }
+    const handler = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => this.handleEndpoint(req, reply);
+    app.route({ method: ENDPOINT_METHODS, url: '/', exposeHeadRoute: false, handler });
+    app.route({ method: ENDPOINT_METHODS, url: '/*', exposeHeadRoute: false, handler });
+  }
+
+  /** The request path below base_url, still percent-encoded. */
+  private pathBelowBase(rawUrl: string): string {
+    const q = rawUrl.search(/[?#]/);
+    const path = (q < 0 ? rawUrl : rawUrl.slice(0, q)).replace(/\/{2,}/g, '/');
+    if (this.prefix && (path === this.prefix || path.startsWith(this.prefix + '/'))) return path.slice(this.prefix.length) || '/';
+    return path;
+  }
+
+  private async handleEndpoint(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const rawUrl = req.raw.url ?? '/';
+    const path = this.pathBelowBase(rawUrl);
+    const match = this.router.match(req.method, path);
+    if (match.kind === 'not-found') throw new HttpError(404, `Not found: ${path}`);
+    if (match.kind === 'method-not-allowed') {
+      reply.header('Allow', match.allowed.join(', '));
+      throw new HttpError(405, `${req.method} is not supported by ${path}`);
+    }
+    const request = buildNotebookRequest({ rawHeaders: req.raw.rawHeaders, url: rawUrl, pathParams: match.params, body: Buffer.isBuffer(req.body) ? req.body : undefined });
+    const code = requestCode(this.kernelLanguage, JSON.stringify(request), match.endpoint.sources[match.verb]!);
+    const responseSource = match.endpoint.responseSources[match.verb];
+
+    // A client that goes away while queued gives its place up.
+    const abandoned = new AbortController();
+    const onClose = (): void => {
+      if (!reply.raw.writableFinished) abandoned.abort();
+    };
+    reply.raw.once('close', onClose);
+    let lease;
+    try {
+      lease = await this.pool.acquire(abandoned.signal);
+    } catch (err) {
+      reply.raw.off('close', onClose);
+      if (err instanceof PoolClosedError) throw new HttpError(503, err.message);
+      if (err instanceof PoolWaitAbortedError) return reply;
+      throw err;
+    }
+    reply.raw.off('close', onClose);
+    let response: CellResponse;
+    try {
+      response = await this.run(lease.kernel, code.executions, responseSource, req.headers.accept);
+    } catch (err) {
+      if (err instanceof KernelDiedError) {
+        throw new HttpError(500, `The kernel died while running ${match.verb} ${match.endpoint.path}; a new kernel is taking its place in the pool`);
+      }
+      if (err instanceof ResponseInfoError) throw new HttpError(500, `${match.verb} ${match.endpoint.path}: ${err.message}`);
+      throw err;
+    } finally {
+      lease.release();
+    }
+    reply.code(response.status).headers(response.headers);
+    const bodyless = req.method === 'HEAD' || response.status === 204 || response.status === 304;
+    return reply.send(bodyless ? undefined : response.body);
+  }
+
+  private async run(kernel: RunningKernel, executions: string[], responseSource: string | undefined, accept: string | undefined): Promise<CellResponse> {
+    let outcome: ExecutionOutcome | undefined;
+    for (const code of executions) {
+      outcome = await executeCode(kernel, code);
+      if (outcome.status !== 'ok') break;
+    }
+    const response = buildCellResponse(outcome!, accept);
+    // A failed cell answers 500 without its ResponseInfo, as in the original.
+    if (outcome!.status !== 'ok' || responseSource === undefined) return response;
+    const info = await executeCode(kernel, responseSource);
+    if (info.status !== 'ok') {
+      return { status: 500, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from(cellErrorText(info), 'utf8') };
+    }
+    return applyResponseInfo(response, parseResponseInfo(info));
+  }
+}
+
+export const createPersonality: CreatePersonality = (ctx) => new NotebookHttpPersonality(ctx);

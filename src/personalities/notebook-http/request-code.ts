@@ -1,0 +1,53 @@
+// The code that hands REQUEST to the kernel. It must be injection-proof: nothing a client sends
+// may end the string literal early or be interpolated. The REQUEST JSON text is embedded as a
+// literal of the kernel's language, escaped for that language's rules.
+//
+// Python (what ipykernel and xpython run) gets ONE execution per request: the assignment goes on
+// the annotation's comment line (`REQUEST = "..."; # GET /x`), so the cell's line numbers in
+// tracebacks stay the notebook's. JSON.stringify of a string is a valid Python str literal: it
+// escapes `"`, `\` and every control character (newlines included), and Python reads all of
+// JSON's escapes (\" \\ \b \f \n \r \t \uXXXX) the same way. Other languages keep the original's
+// two executions (assignment, then the cell), with quoting that their strings cannot escape.
+
+export interface RequestCode {
+  /** Executions to run in order; the last one is the cell whose output is the response. */
+  executions: string[];
+}
+
+/** A double-quoted literal in the syntax JSON, Python, R, Scala and JavaScript share. */
+export function jsonStringLiteral(text: string): string {
+  return JSON.stringify(text);
+}
+
+/** The statement that sets REQUEST in the given kernel language (the original's variable names). */
+export function requestAssignment(language: string, requestJson: string): string {
+  switch (language.toLowerCase()) {
+    case 'bash':
+      // Nothing is special inside single quotes; a quote is closed, escaped, and reopened.
+      return `REQUEST='${requestJson.replaceAll("'", "'\\''")}'`;
+    case 'perl':
+      // In a single-quoted Perl string only \\ and \' are escapes: nothing interpolates.
+      return `my $REQUEST = '${requestJson.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}';`;
+    case 'julia':
+      // Julia interpolates $ inside double quotes.
+      return `REQUEST = ${jsonStringLiteral(requestJson).replaceAll('$', '\\$')}`;
+    case 'ruby':
+      // Ruby interpolates #{...}, #@var and #$var inside double quotes.
+      return `REQUEST = ${jsonStringLiteral(requestJson).replaceAll('#', '\\#')}`;
+    case 'r':
+      return `REQUEST <- ${jsonStringLiteral(requestJson)}`;
+    default:
+      return `REQUEST = ${jsonStringLiteral(requestJson)}`;
+  }
+}
+
+export function requestCode(language: string, requestJson: string, cellSource: string): RequestCode {
+  const lang = language.toLowerCase();
+  // `from __future__` must be the first statement of the code it is in: such a cell keeps its own execution.
+  if ((lang === 'python' || lang === '') && !/^\s*from\s+__future__\s+import\b/m.test(cellSource)) {
+    const assignment = requestAssignment('python', requestJson);
+    const joined = cellSource.startsWith('#') ? `${assignment}; ${cellSource}` : `${assignment}\n${cellSource}`;
+    return { executions: [joined] };
+  }
+  return { executions: [requestAssignment(lang || 'python', requestJson), cellSource] };
+}

@@ -1,0 +1,184 @@
+// Turns what a cell's execution published into the HTTP response: an error -> 500 with the
+// original's text; else the bytes the cell wrote to stdout, verbatim; else a rich output
+// (image/png decoded from base64, text/html, application/json) picked by the Accept header; else
+// the original's JSON of the execute_result data; 200 text/plain unless a ResponseInfo cell's
+// printed {"status", "headers"} says otherwise.
+import type { ExecutionOutcome } from '../../kernels/execute.js';
+
+export interface CellResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/** Rich mime types a response can carry, in the order preferred when the client has no preference. */
+export const RICH_TYPES = ['image/png', 'text/html', 'application/json'] as const;
+type RichType = (typeof RICH_TYPES)[number];
+
+const CONTENT_TYPES: Record<RichType, string> = {
+  'image/png': 'image/png',
+  'text/html': 'text/html; charset=utf-8',
+  'application/json': 'application/json',
+};
+
+export class ResponseInfoError extends Error {}
+
+/** The original's body for a failed cell: `Error <ename>: <evalue> \n`. */
+export function cellErrorText(outcome: ExecutionOutcome): string {
+  if (outcome.error) return `Error ${outcome.error.ename}: ${outcome.error.evalue} \n`;
+  return `Error ${outcome.status === 'aborted' ? 'execution aborted' : 'execution failed'} \n`;
+}
+
+export function buildCellResponse(outcome: ExecutionOutcome, accept: string | undefined): CellResponse {
+  if (outcome.status !== 'ok' || outcome.error) {
+    return { status: 500, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from(cellErrorText(outcome), 'utf8') };
+  }
+  if (outcome.stdout !== '') {
+    return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from(outcome.stdout, 'utf8') };
+  }
+  const rich = pickRichOutput(outcome.results, accept);
+  if (rich) return { status: 200, headers: { 'Content-Type': CONTENT_TYPES[rich.type] }, body: richBytes(rich.type, rich.value) };
+  const lastResult = outcome.results.filter((r) => r.type === 'execute_result').at(-1);
+  const text = lastResult ? pythonJsonDumps(lastResult.data) : '';
+  return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from(text, 'utf8') };
+}
+
+/** The latest output that offers a rich type the client accepts, and that type. */
+export function pickRichOutput(results: ExecutionOutcome['results'], accept: string | undefined): { type: RichType; value: unknown } | undefined {
+  const ranges = parseAccept(accept);
+  for (let i = results.length - 1; i >= 0; i--) {
+    const data = results[i]!.data;
+    const offered = RICH_TYPES.filter((t) => data[t] !== undefined && data[t] !== null);
+    if (offered.length === 0) continue;
+    const type = negotiate(ranges, offered);
+    if (type) return { type, value: data[type] };
+  }
+  return undefined;
+}
+
+function richBytes(type: RichType, value: unknown): Buffer {
+  // nbformat allows multi-line strings as lists of lines; the wire protocol sends strings.
+  const text = (v: unknown): string => (Array.isArray(v) ? v.join('') : String(v));
+  if (type === 'image/png') return Buffer.from(text(value), 'base64');
+  if (type === 'text/html') return Buffer.from(text(value), 'utf8');
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+interface MediaRange {
+  type: string;
+  subtype: string;
+  q: number;
+}
+
+export function parseAccept(accept: string | undefined): MediaRange[] | undefined {
+  if (accept === undefined || accept.trim() === '') return undefined;
+  const ranges: MediaRange[] = [];
+  for (const part of accept.split(',')) {
+    const [range, ...params] = part.split(';');
+    const [type, subtype] = range!.trim().toLowerCase().split('/');
+    if (!type || !subtype) continue;
+    let q = 1;
+    for (const p of params) {
+      const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p);
+      if (m) q = Math.min(1, Math.max(0, Number(m[1])));
+    }
+    ranges.push({ type, subtype, q: Number.isFinite(q) ? q : 0 });
+  }
+  return ranges;
+}
+
+/** The offered type with the highest quality (the most specific matching range sets it). */
+export function negotiate<T extends string>(ranges: MediaRange[] | undefined, offered: readonly T[]): T | undefined {
+  if (!ranges) return offered[0];
+  let best: T | undefined;
+  let bestQ = 0;
+  for (const candidate of offered) {
+    const [type, subtype] = candidate.split('/');
+    let q = -1;
+    let specificity = -1;
+    for (const r of ranges) {
+      const s = r.type === type && r.subtype === subtype ? 2 : r.type === type && r.subtype === '*' ? 1 : r.type === '*' && r.subtype === '*' ? 0 : -1;
+      if (s > specificity) {
+        specificity = s;
+        q = r.q;
+      }
+    }
+    if (q > bestQ) {
+      best = candidate;
+      bestQ = q;
+    }
+  }
+  return best;
+}
+
+export interface ResponseInfo {
+  status?: number;
+  headers: Record<string, string | string[]>;
+}
+
+// Framing headers come from the body we send; a cell setting them would corrupt the response.
+const IGNORED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
+
+/** The status and headers a ResponseInfo cell printed as JSON. */
+export function parseResponseInfo(outcome: ExecutionOutcome): ResponseInfo {
+  const text = outcome.stdout.trim();
+  if (text === '') throw new ResponseInfoError('the ResponseInfo cell printed nothing; it must print JSON such as {"status": 201, "headers": {...}}');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ResponseInfoError(`the ResponseInfo cell did not print JSON: ${text.slice(0, 200)}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ResponseInfoError('the ResponseInfo cell must print a JSON object');
+  const { status, headers } = value as { status?: unknown; headers?: unknown };
+  const info: ResponseInfo = { headers: {} };
+  if (status !== undefined && status !== null) {
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+      throw new ResponseInfoError(`ResponseInfo status must be an HTTP status code (100-599), not ${JSON.stringify(status)}`);
+    }
+    info.status = status;
+  }
+  if (headers !== undefined && headers !== null) {
+    if (typeof headers !== 'object' || Array.isArray(headers)) throw new ResponseInfoError('ResponseInfo headers must be an object of header names to values');
+    for (const [name, v] of Object.entries(headers)) {
+      if (IGNORED_HEADERS.has(name.toLowerCase()) || v === null || v === undefined) continue;
+      if (Array.isArray(v) && v.every(isScalar)) info.headers[name] = v.map(String);
+      else if (isScalar(v)) info.headers[name] = String(v);
+      else throw new ResponseInfoError(`ResponseInfo header ${name} must be a string, number or list of them`);
+      if (/[\r\n]/.test(String(info.headers[name]))) throw new ResponseInfoError(`ResponseInfo header ${name} contains a line break`);
+    }
+  }
+  return info;
+}
+
+function isScalar(v: unknown): v is string | number | boolean {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+export function applyResponseInfo(response: CellResponse, info: ResponseInfo): CellResponse {
+  const headers = { ...response.headers };
+  for (const [name, value] of Object.entries(info.headers)) {
+    // Replace a default of ours whatever the case the cell wrote the name in.
+    for (const existing of Object.keys(headers)) if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
+    headers[name] = value;
+  }
+  return { status: info.status ?? response.status, headers, body: response.body };
+}
+
+/**
+ * JSON text as Python's json.dumps writes it (", " and ": " separators, non-ASCII escaped), so
+ * that the execute_result body is byte-for-byte the original's, e.g. `{"text/plain": "2"}`.
+ */
+export function pythonJsonDumps(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : value > 0 ? 'Infinity' : value < 0 ? '-Infinity' : 'NaN';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(', ')}]`;
+  if (typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${pythonJsonDumps(k)}: ${pythonJsonDumps(v)}`)
+      .join(', ')}}`;
+  }
+  return JSON.stringify(String(value));
+}
