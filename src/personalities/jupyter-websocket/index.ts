@@ -9,6 +9,7 @@ import { registerKernelRoutes, findKernel } from './kernels-routes.js';
 import { registerKernelspecRoutes } from './kernelspecs-routes.js';
 import { registerSessionRoutes } from './sessions-routes.js';
 import { KernelWebsockets } from './kernel-websocket.js';
+import { API_INFO_DOC, CHANNELS_DOC, documented, registerSwaggerRoutes } from './swagger.js';
 
 export class JupyterWebsocketPersonality implements Personality {
   readonly sessions: SessionManager;
@@ -37,13 +38,14 @@ export class JupyterWebsocketPersonality implements Personality {
   routes(app: FastifyInstance): void {
     const base = basePrefix(this.ctx.config.KernelGatewayApp.base_url);
     const listKernels = this.ctx.config.JupyterWebsocketPersonality.list_kernels;
-    app.get('/api', async () => ({ version: this.ctx.version }));
+    registerSwaggerRoutes(app, { version: this.ctx.version, basePath: base }); // first: it records the routes below
+    app.get('/api', documented(API_INFO_DOC), async () => ({ version: this.ctx.version }));
     refuseOtherMethods(app, '/api', ['GET']);
     registerKernelspecRoutes(app, this.ctx.specs, () => this.defaultKernelName(), base);
     registerKernelRoutes(app, this.ctx.kernels, { listKernels, base, startKernel: (req) => this.ctx.kernels.start(req) });
     registerSessionRoutes(app, this.sessions, { listKernels, base, defaultKernelName: () => this.defaultKernelName() });
     // A plain GET (no upgrade) on the channels URL, as Jupyter Server answers it.
-    app.get<{ Params: { id: string } }>('/api/kernels/:id/channels', async (req) => {
+    app.get<{ Params: { id: string } }>('/api/kernels/:id/channels', documented(CHANNELS_DOC), async (req) => {
       findKernel(this.ctx.kernels, req.params.id);
       throw new HttpError(400, 'Can "Upgrade" only to "WebSocket".');
     });

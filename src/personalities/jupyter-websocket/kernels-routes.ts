@@ -1,10 +1,12 @@
 // /api/kernels and /api/kernels/{id}[/interrupt|/restart]: start, list, inspect, interrupt,
 // restart and delete kernels, with the original gateway's status codes and error bodies.
+// Each route's schema documents it in /api/swagger.json (see swagger.ts).
 import type { FastifyInstance } from 'fastify';
 import { KernelLimitError, NoSuchKernelSpecError, type KernelManager } from '../../kernels/kernel-manager.js';
 import { KernelLaunchError, type RunningKernel } from '../../kernels/running-kernel.js';
 import { HttpError } from '../../server/http-error.js';
 import { jsonBody, refuseOtherMethods } from '../../server/http-app.js';
+import { KERNEL_MODEL, LOCATION_HEADER, documented, errorResponse, type JsonSchema, type RouteSchema } from './swagger.js';
 
 export const KERNEL_ID_PATTERN = /^\w+-\w+-\w+-\w+-\w+$/;
 
@@ -38,13 +40,79 @@ export function startFailure(err: unknown): HttpError {
   return new HttpError(500, (err as Error).message ?? String(err));
 }
 
+export const KERNEL_ID_PARAM: JsonSchema = {
+  type: 'object',
+  properties: { id: { type: 'string', format: 'uuid', description: 'The kernel id.' } },
+  required: ['id'],
+};
+
+export const KERNEL_START_BODY: JsonSchema = {
+  type: 'object',
+  description: 'What kernel to start; an empty body or {} starts the default kernelspec.',
+  properties: {
+    name: { type: 'string', description: 'The kernelspec name (default: default_kernel_name; force_kernel_name overrides it).' },
+    env: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: "Variables for the kernel's environment. Only KERNEL_* variables and those in JupyterWebsocketPersonality.env_whitelist are kept; with an env, the kernel inherits only PATH and env_process_whitelist from the gateway. KERNEL_LAUNCH_TIMEOUT (seconds) may shorten the start timeout.",
+    },
+  },
+};
+
+const NO_KERNEL = errorResponse('No kernel has this id.');
+
+const DOCS = {
+  list: {
+    summary: 'List the running kernels',
+    tags: ['kernels'],
+    response: { 200: { description: 'The running kernels.', type: 'array', items: KERNEL_MODEL }, 403: errorResponse('Listing is off: JupyterWebsocketPersonality.list_kernels is False (the default).') },
+  },
+  start: {
+    summary: 'Start a kernel',
+    tags: ['kernels'],
+    description: 'Starts a kernel and answers once it replies to kernel_info_request (and, with seed_uri, once the seed notebook ran in it).',
+    body: KERNEL_START_BODY,
+    response: {
+      201: { ...KERNEL_MODEL, description: 'The new kernel.', headers: LOCATION_HEADER },
+      400: errorResponse('The body is not valid JSON, or not of the shape above.'),
+      403: errorResponse('max_kernels kernels already run or start ("Resource Limit").'),
+      500: errorResponse('No such kernelspec, or the kernel failed to start or to run the seed notebook.'),
+    },
+  },
+  get: {
+    summary: 'Get a kernel',
+    tags: ['kernels'],
+    params: KERNEL_ID_PARAM,
+    response: { 200: { ...KERNEL_MODEL, description: 'The kernel.' }, 404: NO_KERNEL },
+  },
+  delete: {
+    summary: 'Shut a kernel down',
+    tags: ['kernels'],
+    params: KERNEL_ID_PARAM,
+    response: { 204: { description: 'The kernel has ended.' }, 404: NO_KERNEL },
+  },
+  interrupt: {
+    summary: 'Interrupt a kernel',
+    tags: ['kernels'],
+    params: KERNEL_ID_PARAM,
+    response: { 204: { description: 'The interrupt was sent (a signal, or an interrupt_request per the kernelspec).' }, 404: NO_KERNEL },
+  },
+  restart: {
+    summary: 'Restart a kernel',
+    tags: ['kernels'],
+    description: 'Ends the kernel process and starts a new one under the same id; answers once it replies to kernel_info_request.',
+    params: KERNEL_ID_PARAM,
+    response: { 200: { ...KERNEL_MODEL, description: 'The restarted kernel.' }, 404: NO_KERNEL, 500: errorResponse('The kernel could not be restarted (it is shut down).') },
+  },
+} satisfies Record<string, RouteSchema>;
+
 export function registerKernelRoutes(app: FastifyInstance, kernels: KernelManager, opts: { listKernels: boolean; base: string; startKernel: (req: { name?: string; env?: Record<string, string> }) => Promise<RunningKernel> }): void {
-  app.get('/api/kernels', async () => {
+  app.get('/api/kernels', documented(DOCS.list), async () => {
     if (!opts.listKernels) throw new HttpError(403, 'Forbidden');
     return kernels.list().map((k) => k.model());
   });
 
-  app.post('/api/kernels', async (req, reply) => {
+  app.post('/api/kernels', documented(DOCS.start), async (req, reply) => {
     const request = parseStartRequest(jsonBody(req));
     let kernel: RunningKernel;
     try {
@@ -56,22 +124,22 @@ export function registerKernelRoutes(app: FastifyInstance, kernels: KernelManage
   });
   refuseOtherMethods(app, '/api/kernels', ['GET', 'POST']);
 
-  app.get<{ Params: { id: string } }>('/api/kernels/:id', async (req) => findKernel(kernels, req.params.id).model());
+  app.get<{ Params: { id: string } }>('/api/kernels/:id', documented(DOCS.get), async (req) => findKernel(kernels, req.params.id).model());
 
-  app.delete<{ Params: { id: string } }>('/api/kernels/:id', async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/kernels/:id', documented(DOCS.delete), async (req, reply) => {
     const kernel = findKernel(kernels, req.params.id);
     await kernels.shutdown(kernel.id);
     return reply.code(204).send();
   });
   refuseOtherMethods(app, '/api/kernels/:id', ['GET', 'DELETE']);
 
-  app.post<{ Params: { id: string } }>('/api/kernels/:id/interrupt', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/api/kernels/:id/interrupt', documented(DOCS.interrupt), async (req, reply) => {
     await findKernel(kernels, req.params.id).interrupt();
     return reply.code(204).send();
   });
   refuseOtherMethods(app, '/api/kernels/:id/interrupt', ['POST']);
 
-  app.post<{ Params: { id: string } }>('/api/kernels/:id/restart', async (req) => {
+  app.post<{ Params: { id: string } }>('/api/kernels/:id/restart', documented(DOCS.restart), async (req) => {
     const kernel = findKernel(kernels, req.params.id);
     try {
       await kernel.restart();

@@ -1,11 +1,13 @@
 // /api/kernelspecs, /api/kernelspecs/{name} and /kernelspecs/{name}/{file}: Jupyter Server's
-// kernelspec models, with resource URLs under base_url.
+// kernelspec models, with resource URLs under base_url. Each route's schema documents it in
+// /api/swagger.json (see swagger.ts).
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { KernelSpecEntry, KernelSpecManager } from '../../kernels/kernelspecs.js';
 import { HttpError } from '../../server/http-error.js';
 import { refuseOtherMethods } from '../../server/http-app.js';
+import { KERNELSPEC_MODEL, documented, errorResponse, type RouteSchema } from './swagger.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -37,22 +39,59 @@ export function kernelspecModel(specs: KernelSpecManager, entry: KernelSpecEntry
   };
 }
 
+const NAME_PARAM = { type: 'object', properties: { name: { type: 'string', description: 'The kernelspec name.' } }, required: ['name'] };
+
+const DOCS = {
+  list: {
+    summary: 'List the installed kernelspecs',
+    tags: ['kernelspecs'],
+    response: {
+      200: {
+        description: 'The kernelspecs new kernels can be started from, and the default one.',
+        type: 'object',
+        properties: {
+          default: { type: 'string', description: 'The kernelspec used when a request names none.' },
+          kernelspecs: { type: 'object', additionalProperties: KERNELSPEC_MODEL },
+        },
+        required: ['default', 'kernelspecs'],
+      },
+    },
+  },
+  get: {
+    summary: 'Get a kernelspec',
+    tags: ['kernelspecs'],
+    params: NAME_PARAM,
+    response: { 200: { ...KERNELSPEC_MODEL, description: 'The kernelspec.' }, 404: errorResponse('No kernelspec has this name.') },
+  },
+  resource: {
+    summary: 'Get a resource file of a kernelspec (logo, kernel.js, ...)',
+    tags: ['kernelspecs'],
+    produces: ['image/png', 'image/svg+xml', 'application/javascript', 'text/css', 'application/octet-stream'],
+    params: {
+      type: 'object',
+      properties: { name: NAME_PARAM.properties.name, '*': { type: 'string', description: 'The file name inside the kernelspec directory.' } },
+      required: ['name', '*'],
+    },
+    response: { 200: { description: 'The file, with a content type by its extension.', type: 'file' }, 404: errorResponse('No such kernelspec or file.') },
+  },
+} satisfies Record<string, RouteSchema>;
+
 export function registerKernelspecRoutes(app: FastifyInstance, specs: KernelSpecManager, defaultName: () => string, base: string): void {
-  app.get('/api/kernelspecs', async () => {
+  app.get('/api/kernelspecs', documented(DOCS.list), async () => {
     const kernelspecs: Record<string, unknown> = {};
     for (const entry of specs.findAll().values()) kernelspecs[entry.name] = kernelspecModel(specs, entry, base);
     return { default: defaultName(), kernelspecs };
   });
   refuseOtherMethods(app, '/api/kernelspecs', ['GET']);
 
-  app.get<{ Params: { name: string } }>('/api/kernelspecs/:name', async (req) => {
+  app.get<{ Params: { name: string } }>('/api/kernelspecs/:name', documented(DOCS.get), async (req) => {
     const entry = specs.get(req.params.name);
     if (!entry) throw new HttpError(404, `Kernel spec ${req.params.name} not found`);
     return kernelspecModel(specs, entry, base);
   });
   refuseOtherMethods(app, '/api/kernelspecs/:name', ['GET']);
 
-  app.get<{ Params: { name: string; '*': string } }>('/kernelspecs/:name/*', async (req, reply) => {
+  app.get<{ Params: { name: string; '*': string } }>('/kernelspecs/:name/*', documented(DOCS.resource), async (req, reply) => {
     const file = req.params['*'];
     const path = specs.resourcePath(req.params.name, file);
     if (!path) throw new HttpError(404, `Kernel spec resource ${req.params.name}/${file} not found`);

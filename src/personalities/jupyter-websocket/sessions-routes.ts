@@ -1,12 +1,14 @@
 // /api/sessions and /api/sessions/{id}: Jupyter Server's session API, kept in memory. Unlike
 // the original, name and type are kept, an existing kernel.id is reused, and a session can
-// move to another kernel by id or by name.
+// move to another kernel by id or by name. Each route's schema documents it in
+// /api/swagger.json (see swagger.ts).
 import type { FastifyInstance } from 'fastify';
 import { NoSuchKernelSpecError } from '../../kernels/kernel-manager.js';
 import { SessionManager, UnknownKernelError, type KernelChoice } from '../../sessions/session-manager.js';
 import { HttpError } from '../../server/http-error.js';
 import { jsonBody, refuseOtherMethods } from '../../server/http-app.js';
-import { parseStartRequest, startFailure } from './kernels-routes.js';
+import { KERNEL_START_BODY, parseStartRequest, startFailure } from './kernels-routes.js';
+import { LOCATION_HEADER, SESSION_MODEL, documented, errorResponse, type JsonSchema, type RouteSchema } from './swagger.js';
 
 function objectBody(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) throw new HttpError(400, 'No JSON data provided');
@@ -38,15 +40,82 @@ function sessionFailure(err: unknown, kernelName: string | undefined): HttpError
   return startFailure(err);
 }
 
+const SESSION_ID_PARAM: JsonSchema = {
+  type: 'object',
+  properties: { id: { type: 'string', format: 'uuid', description: 'The session id.' } },
+  required: ['id'],
+};
+
+const SESSION_BODY: JsonSchema = {
+  type: 'object',
+  properties: {
+    path: { type: 'string', description: 'The path the session is for (or notebook.path).' },
+    name: { type: 'string', description: 'The session name.' },
+    type: { type: 'string', description: "The session type; defaults to 'notebook' for a .ipynb path." },
+    kernel: {
+      type: 'object',
+      description: 'The kernel: an existing one by id, or a new one by kernelspec name (with an optional env, as for POST /api/kernels).',
+      properties: { id: { type: 'string', format: 'uuid' }, ...(KERNEL_START_BODY.properties as object) },
+    },
+    notebook: { type: 'object', description: 'Older clients: {path, name}.', properties: { path: { type: 'string' }, name: { type: 'string' } } },
+  },
+};
+
+const NO_SESSION = errorResponse('No session has this id.');
+
+const DOCS = {
+  list: {
+    summary: 'List the sessions',
+    tags: ['sessions'],
+    response: { 200: { description: 'The sessions.', type: 'array', items: SESSION_MODEL }, 403: errorResponse('Listing is off: JupyterWebsocketPersonality.list_kernels is False (the default).') },
+  },
+  create: {
+    summary: 'Create a session, or return the session of the same path',
+    tags: ['sessions'],
+    body: { ...SESSION_BODY, required: ['path'] },
+    response: {
+      201: { ...SESSION_MODEL, description: 'The session, new or existing.', headers: LOCATION_HEADER },
+      400: errorResponse('No or invalid JSON, a missing path or type, or an unknown kernel id.'),
+      403: errorResponse('max_kernels kernels already run or start ("Resource Limit").'),
+      500: errorResponse('The kernel failed to start.'),
+      501: errorResponse('No such kernelspec.'),
+    },
+  },
+  get: {
+    summary: 'Get a session',
+    tags: ['sessions'],
+    params: SESSION_ID_PARAM,
+    response: { 200: { ...SESSION_MODEL, description: 'The session.' }, 404: NO_SESSION },
+  },
+  update: {
+    summary: 'Rename a session, or move it to another kernel',
+    tags: ['sessions'],
+    params: SESSION_ID_PARAM,
+    body: SESSION_BODY,
+    response: {
+      200: { ...SESSION_MODEL, description: 'The updated session.' },
+      400: errorResponse('No or invalid JSON, or an unknown kernel id.'),
+      404: NO_SESSION,
+      501: errorResponse('No such kernelspec.'),
+    },
+  },
+  delete: {
+    summary: 'Delete a session and shut its kernel down',
+    tags: ['sessions'],
+    params: SESSION_ID_PARAM,
+    response: { 204: { description: 'The session and its kernel are gone.' }, 404: NO_SESSION },
+  },
+} satisfies Record<string, RouteSchema>;
+
 export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager, opts: { listKernels: boolean; base: string; defaultKernelName: () => string }): void {
   const location = (id: string): string => `${opts.base}/api/sessions/${encodeURIComponent(id)}`;
 
-  app.get('/api/sessions', async () => {
+  app.get('/api/sessions', documented(DOCS.list), async () => {
     if (!opts.listKernels) throw new HttpError(403, 'Forbidden');
     return sessions.list().map((s) => sessions.model(s));
   });
 
-  app.post('/api/sessions', async (req, reply) => {
+  app.post('/api/sessions', documented(DOCS.create), async (req, reply) => {
     const model = objectBody(jsonBody(req));
     const notebook = model.notebook as Record<string, unknown> | undefined;
     const path = optionalString(model, 'path') ?? (typeof notebook?.path === 'string' ? notebook.path : undefined);
@@ -76,9 +145,9 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
     return record;
   };
 
-  app.get<{ Params: { id: string } }>('/api/sessions/:id', async (req) => sessions.model(find(req.params.id)));
+  app.get<{ Params: { id: string } }>('/api/sessions/:id', documented(DOCS.get), async (req) => sessions.model(find(req.params.id)));
 
-  app.patch<{ Params: { id: string } }>('/api/sessions/:id', async (req) => {
+  app.patch<{ Params: { id: string } }>('/api/sessions/:id', documented(DOCS.update), async (req) => {
     find(req.params.id);
     const model = objectBody(jsonBody(req));
     const notebook = model.notebook as Record<string, unknown> | undefined;
@@ -96,7 +165,7 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
     }
   });
 
-  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/sessions/:id', documented(DOCS.delete), async (req, reply) => {
     find(req.params.id);
     await sessions.delete(req.params.id);
     return reply.code(204).send();
