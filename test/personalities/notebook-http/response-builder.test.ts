@@ -1,0 +1,83 @@
+// Responses built from execution outcomes: errors, stdout, the original's execute_result JSON,
+// rich outputs chosen by Accept, and ResponseInfo status and headers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExecutionOutcome } from '../../../src/kernels/execute.js';
+import { applyResponseInfo, buildCellResponse, negotiate, parseAccept, parseResponseInfo, pythonJsonDumps, ResponseInfoError } from '../../../src/personalities/notebook-http/response-builder.js';
+
+const outcome = (o: Partial<ExecutionOutcome>): ExecutionOutcome => ({ status: 'ok', stdout: '', stderr: '', results: [], ...o });
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+
+test('a failed cell is a 500 with the original\'s text', () => {
+  const r = buildCellResponse(outcome({ status: 'error', stdout: 'partial', error: { ename: 'ValueError', evalue: 'boom', traceback: [] } }), undefined);
+  assert.equal(r.status, 500);
+  assert.equal(r.body.toString(), 'Error ValueError: boom \n');
+  assert.equal(r.headers['Content-Type'], 'text/plain');
+});
+
+test('stdout is the body verbatim, stderr never, whatever else was displayed', () => {
+  const r = buildCellResponse(outcome({ stdout: 'héllo\n', stderr: 'warning', results: [{ type: 'display_data', data: { 'image/png': PNG.toString('base64') } }] }), 'image/png');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.toString('utf8'), 'héllo\n');
+  assert.equal(r.headers['Content-Type'], 'text/plain');
+});
+
+test('no stdout: the execute_result data as Python\'s json.dumps writes it; nothing at all: empty', () => {
+  assert.equal(buildCellResponse(outcome({ results: [{ type: 'execute_result', data: { 'text/plain': '2' } }] }), undefined).body.toString(), '{"text/plain": "2"}');
+  assert.equal(buildCellResponse(outcome({}), undefined).body.length, 0);
+  assert.equal(buildCellResponse(outcome({ results: [{ type: 'display_data', data: { 'text/plain': 'shown' } }] }), undefined).body.length, 0, 'plain display_data is not a body, as in the original');
+});
+
+test('pythonJsonDumps matches json.dumps: separators, ASCII escapes, nesting', () => {
+  assert.equal(pythonJsonDumps({ a: [1, 'x', null, true], b: { c: 'é😀\u007f"\\\n' } }), '{"a": [1, "x", null, true], "b": {"c": "\\u00e9\\ud83d\\ude00\\u007f\\"\\\\\\n"}}');
+});
+
+test('rich outputs: image/png decoded from base64, text/html, application/json', () => {
+  const png = buildCellResponse(outcome({ results: [{ type: 'display_data', data: { 'text/plain': '<Image>', 'image/png': PNG.toString('base64') } }] }), undefined);
+  assert.equal(png.headers['Content-Type'], 'image/png');
+  assert.deepEqual(png.body, PNG);
+  const html = buildCellResponse(outcome({ results: [{ type: 'execute_result', data: { 'text/plain': 'x', 'text/html': '<b>x</b>' } }] }), undefined);
+  assert.equal(html.headers['Content-Type'], 'text/html; charset=utf-8');
+  assert.equal(html.body.toString(), '<b>x</b>');
+  const json = buildCellResponse(outcome({ results: [{ type: 'execute_result', data: { 'text/plain': 'x', 'application/json': { a: [1] } } }] }), undefined);
+  assert.equal(json.headers['Content-Type'], 'application/json');
+  assert.deepEqual(JSON.parse(json.body.toString()), { a: [1] });
+});
+
+test('Accept picks among several rich types; an Accept that allows none falls back to the original body', () => {
+  const data = { 'text/plain': 'x', 'text/html': '<i>x</i>', 'application/json': { x: 1 } };
+  const o = outcome({ results: [{ type: 'execute_result', data }] });
+  assert.equal(buildCellResponse(o, 'application/json').headers['Content-Type'], 'application/json');
+  assert.equal(buildCellResponse(o, 'text/html;q=0.5, application/json;q=0.9').headers['Content-Type'], 'application/json');
+  assert.equal(buildCellResponse(o, 'text/*').headers['Content-Type'], 'text/html; charset=utf-8');
+  assert.equal(buildCellResponse(o, '*/*').headers['Content-Type'], 'text/html; charset=utf-8');
+  assert.equal(buildCellResponse(o, 'application/json;q=0, */*;q=0.1').headers['Content-Type'], 'text/html; charset=utf-8');
+  const fallback = buildCellResponse(o, 'text/plain');
+  assert.equal(fallback.headers['Content-Type'], 'text/plain');
+  assert.equal(fallback.body.toString(), '{"text/plain": "x", "text/html": "<i>x</i>", "application/json": {"x": 1}}');
+});
+
+test('the latest rich output wins', () => {
+  const o = outcome({ results: [{ type: 'display_data', data: { 'text/html': 'first' } }, { type: 'display_data', data: { 'text/html': 'second' } }, { type: 'execute_result', data: { 'text/plain': 'r' } }] });
+  assert.equal(buildCellResponse(o, undefined).body.toString(), 'second');
+});
+
+test('negotiate: the most specific range sets the quality', () => {
+  assert.equal(negotiate(parseAccept('image/*;q=0.2, image/png;q=1, */*;q=0.5'), ['text/html', 'image/png']), 'image/png');
+  assert.equal(negotiate(parseAccept('image/png;q=0'), ['image/png']), undefined);
+  assert.equal(negotiate(undefined, ['image/png', 'text/html']), 'image/png');
+});
+
+test('ResponseInfo: printed JSON sets status and headers, replacing our defaults case-insensitively', () => {
+  const info = parseResponseInfo(outcome({ stdout: '{"status": 201, "headers": {"content-type": "application/json", "Etag": 1234567890, "Set-Cookie": ["a=1", "b=2"], "Content-Length": "999"}}\n' }));
+  const r = applyResponseInfo({ status: 200, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('{}') }, info);
+  assert.equal(r.status, 201);
+  assert.deepEqual(r.headers, { 'content-type': 'application/json', Etag: '1234567890', 'Set-Cookie': ['a=1', 'b=2'] }, 'Content-Length stays ours');
+  assert.equal(applyResponseInfo({ status: 200, headers: {}, body: Buffer.alloc(0) }, parseResponseInfo(outcome({ stdout: '{}' }))).status, 200);
+});
+
+test('ResponseInfo: bad output is a clear error', () => {
+  for (const stdout of ['', 'not json', '[1]', '{"status": "201"}', '{"status": 42}', '{"headers": []}', '{"headers": {"X": {"a": 1}}}', '{"headers": {"X": "a\\r\\nInjected: 1"}}']) {
+    assert.throws(() => parseResponseInfo(outcome({ stdout })), ResponseInfoError, `stdout ${JSON.stringify(stdout)}`);
+  }
+});
