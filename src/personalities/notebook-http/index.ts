@@ -59,7 +59,8 @@ export class NotebookHttpPersonality implements Personality {
   readonly swagger: SwaggerDocument;
   /** The language REQUEST is written in: the pool kernel's, else the notebook's. */
   readonly kernelLanguage: string;
-  private readonly swaggerText: string;
+  /** Bytes, not a string: Fastify would add a charset to the original's bare application/json. */
+  private readonly swaggerJson: Buffer;
   private readonly prefix: string;
   private readonly staticFolder?: StaticFolder;
   private readonly notebookSource?: NotebookSource;
@@ -89,7 +90,7 @@ export class NotebookHttpPersonality implements Personality {
     if (this.swagger.info && typeof this.swagger.info === 'object' && this.swagger.info.title === undefined) {
       this.swagger.info.title = notebookTitle(app.seed_uri);
     }
-    this.swaggerText = JSON.stringify(this.swagger);
+    this.swaggerJson = Buffer.from(JSON.stringify(this.swagger), 'utf8');
     this.prefix = basePrefix(app.base_url);
     if (options.static_path) this.staticFolder = new StaticFolder(options.static_path);
     if (options.allow_notebook_download) this.notebookSource = new NotebookSource(app.seed_uri);
@@ -110,7 +111,7 @@ export class NotebookHttpPersonality implements Personality {
   }
 
   routes(app: FastifyInstance): void {
-    app.get('/_api/spec/swagger.json', async (_req, reply) => reply.type('application/json').send(this.swaggerText));
+    app.get('/_api/spec/swagger.json', async (_req, reply) => reply.type('application/json').send(this.swaggerJson));
     refuseOtherMethods(app, '/_api/spec/swagger.json', ['GET']);
     if (this.notebookSource) {
       const source = this.notebookSource;
