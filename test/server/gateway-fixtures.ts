@@ -133,6 +133,9 @@ export interface Certificates {
   serverCombined: string;
   clientCert: string;
   clientKey: string;
+  /** A self-signed client certificate no CA of ours vouches for. */
+  strangerCert: string;
+  strangerKey: string;
 }
 
 /** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, all made now. */
@@ -146,6 +149,7 @@ export function makeCertificates(dir: string): Certificates {
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who}`, '-keyout', p(`${who}.key`), '-out', p(`${who}.csr`));
     ssl('x509', '-req', '-in', p(`${who}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', p(`${who}.ext`), '-out', p(`${who}.crt`));
   }
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=stranger', '-addext', 'extendedKeyUsage=clientAuth', '-keyout', p('stranger.key'), '-out', p('stranger.crt'));
   writeFileSync(p('server-combined.pem'), readFileSync(p('server.crt'), 'utf8') + readFileSync(p('server.key'), 'utf8'));
-  return { dir, ca: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'), serverCombined: p('server-combined.pem'), clientCert: p('client.crt'), clientKey: p('client.key') };
+  return { dir, ca: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'), serverCombined: p('server-combined.pem'), clientCert: p('client.crt'), clientKey: p('client.key'), strangerCert: p('stranger.crt'), strangerKey: p('stranger.key') };
 }
