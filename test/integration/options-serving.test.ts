@@ -1,0 +1,157 @@
+// Serving and kernel-policy options through real gateway processes: port (env and config
+// file forms), port_retries on a busy port, ip, max_kernels under concurrent starts,
+// prespawn_count, seed_uri (http and file, only its kernelspec, a failing cell), and
+// force_kernel_name; SIGTERM ends every kernel.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { join } from 'node:path';
+import { kernelPids, processAlive, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
+import { RawKernelClient } from '../helpers/raw-kernel-client.js';
+import { freePort, jupyterDirs, launchGateway, notebookJson, processesMentioning, runCommand, writeNotebook } from '../server/gateway-fixtures.js';
+
+const dirs = jupyterDirs();
+const cleanups: (() => Promise<unknown> | void)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+  dirs.cleanup();
+});
+
+/** A gateway stopped after the file's tests, whatever happens. */
+async function gateway(start: Promise<GatewayProcess>): Promise<GatewayProcess> {
+  const gw = await start;
+  cleanups.push(() => gw.stop());
+  return gw;
+}
+
+function listenOn(server: NetServer | HttpServer, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+/** What `code` prints in a kernel, run over its websocket. */
+async function printed(gw: GatewayProcess, kernelId: string, code: string): Promise<string> {
+  const client = await RawKernelClient.connect(gw.url, kernelId);
+  try {
+    const msgs = await client.execute(code);
+    const error = msgs.find((m) => m.header.msg_type === 'error');
+    if (error) throw new Error(`${String(error.content.ename)}: ${String(error.content.evalue)}`);
+    return msgs.filter((m) => m.header.msg_type === 'stream').map((m) => String(m.content.text)).join('').trim();
+  } finally {
+    client.close();
+  }
+}
+
+const post = (gw: GatewayProcess, body: unknown): Promise<Response> => fetch(`${gw.url}/api/kernels`, { method: 'POST', body: JSON.stringify(body) });
+
+describe('ip, port and port_retries', () => {
+  test('KG_PORT and a config file port are listened on', async () => {
+    const [envPort, filePort] = [await freePort(), await freePort()];
+    const configDir = join(dirs.root, 'port-config');
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(join(configDir, 'jupyter_kernel_gateway_config.json'), JSON.stringify({ KernelGatewayApp: { port: filePort } }));
+    const [byEnv, byFile] = await Promise.all([gateway(launchGateway([], { ...dirs.env, KG_PORT: String(envPort) })), gateway(launchGateway([], { ...dirs.env, JUPYTER_CONFIG_DIR: configDir }))]);
+    assert.equal(byEnv.port, envPort);
+    assert.equal(byFile.port, filePort);
+    assert.equal((await fetch(`${byFile.url}/api`)).status, 200);
+    await Promise.all([byEnv.stop(), byFile.stop()]);
+  });
+
+  test('a busy port moves to the next free one and says so; with port_retries=0 start-up fails', async () => {
+    const blocker = createNetServer();
+    const busy = await listenOn(blocker);
+    cleanups.push(() => new Promise<void>((r) => blocker.close(() => r())));
+    const moved = await gateway(launchGateway([`--port=${busy}`], dirs.env));
+    assert.ok(moved.port > busy && moved.port <= busy + 50, `listening on ${moved.port}`);
+    assert.ok(moved.logs().includes(`The port ${busy} is already in use, trying another port.`));
+    assert.equal((await fetch(`${moved.url}/api`)).status, 200);
+    await moved.stop();
+    const refused = await runCommand([`--port=${busy}`, '--port_retries=0'], dirs.env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`ERROR No available port could be found in ${busy}\\.\\.${busy} \\(port_retries=0\\)`));
+  });
+
+  test('ip picks the address listened on', async () => {
+    const gw = await gateway(launchGateway(['--port=0', '--ip', '127.0.0.2'], dirs.env));
+    assert.match(gw.url, /^http:\/\/127\.0\.0\.2:\d+/);
+    assert.equal((await fetch(`${gw.url}/api`)).status, 200);
+    await assert.rejects(fetch(`http://127.0.0.1:${gw.port}/api`), 'nothing on 127.0.0.1');
+    await gw.stop();
+  });
+});
+
+describe('max_kernels and prespawn_count', () => {
+  test('prespawned kernels exist before the first request and count against max_kernels; concurrent starts never exceed it', async () => {
+    const gw = await gateway(startGateway(['--JupyterWebsocketPersonality.list_kernels=True'], { ...dirs.env, KG_MAX_KERNELS: '3', KG_PRESPAWN_COUNT: '1' }));
+    const first = (await (await fetch(`${gw.url}/api/kernels`)).json()) as { id: string }[];
+    assert.equal(first.length, 1, 'one kernel prespawned before serving');
+    assert.equal((await kernelPids(first[0]!.id)).length, 1);
+
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(gw, {})));
+    const statuses = answers.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [201, 201, 403, 403, 403, 403, 403, 403, 403, 403]);
+    for (const res of answers.filter((r) => r.status === 403)) assert.deepEqual(await res.json(), { reason: 'Forbidden', message: 'Resource Limit' });
+    const running = (await (await fetch(`${gw.url}/api/kernels`)).json()) as { id: string }[];
+    assert.equal(running.length, 3);
+    const pids = (await Promise.all(running.map((k) => kernelPids(k.id)))).flat();
+    assert.equal(pids.length, 3, 'three kernel processes, never more');
+
+    assert.equal(await gw.stop('SIGTERM'), 0);
+    assert.ok(await waitFor(() => pids.every((pid) => !processAlive(pid)), 10_000), 'SIGTERM ended every kernel');
+  });
+});
+
+describe('seed_uri and kernel names', () => {
+  let seedServer: HttpServer;
+  let seedUrl: string;
+  before(async () => {
+    const nb = JSON.parse(notebookJson('python3', ["seeded = 'yes'", 'def twice(x):\n    return 2 * x']));
+    nb.cells.splice(1, 0, { cell_type: 'markdown', source: 'raise this is not code', metadata: {} });
+    seedServer = createHttpServer((req, res) => {
+      if (req.url !== '/seed.ipynb') return void res.writeHead(404).end();
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(nb));
+    });
+    seedUrl = `http://127.0.0.1:${await listenOn(seedServer)}/seed.ipynb`;
+    cleanups.push(() => new Promise<void>((r) => seedServer.close(() => r())));
+  });
+
+  test("an http(s) seed notebook's code cells run in new kernels of its kernelspec only", async () => {
+    const gw = await gateway(startGateway([`--seed_uri=${seedUrl}`], dirs.env));
+    const [py, xpy] = await Promise.all([post(gw, { name: 'python3' }), post(gw, { name: 'xpython' })]);
+    assert.equal(py.status, 201);
+    assert.equal(xpy.status, 201);
+    const [pyKernel, xpyKernel] = (await Promise.all([py.json(), xpy.json()])) as { id: string; name: string }[];
+    assert.equal(await printed(gw, pyKernel!.id, 'print(seeded, twice(21))'), 'yes 42');
+    assert.equal(await printed(gw, xpyKernel!.id, "print('seeded' in globals())"), 'False');
+    await gw.stop();
+  });
+
+  test('a failing seed cell (the last one) makes POST /api/kernels a 500 and leaves no kernel', async () => {
+    const nbDir = join(dirs.root, 'nb');
+    mkdirSync(nbDir, { recursive: true });
+    const runtime = join(dirs.root, 'runtime-failing-seed');
+    const seed = writeNotebook(nbDir, 'failing.ipynb', 'python3', ['ok = 1', "raise ValueError('seed boom')"]);
+    const gw = await gateway(startGateway(['--KernelGatewayApp.seed_uri', seed, '--JupyterWebsocketPersonality.list_kernels=True'], { ...dirs.env, JUPYTER_RUNTIME_DIR: runtime }));
+    const res = await post(gw, {});
+    assert.equal(res.status, 500);
+    const body = (await res.json()) as { reason: string; message: string };
+    assert.equal(body.reason, 'Internal Server Error');
+    assert.match(body.message, /seed cell 2 failed: ValueError: seed boom/i);
+    assert.deepEqual(await (await fetch(`${gw.url}/api/kernels`)).json(), []);
+    assert.ok(await waitFor(() => processesMentioning(runtime).length === 0, 10_000), 'no kernel process left behind');
+    await gw.stop();
+  });
+
+  test('force_kernel_name overrides the requested kernel name', async () => {
+    const gw = await gateway(startGateway([], { ...dirs.env, KG_FORCE_KERNEL_NAME: 'xpython' }));
+    const res = await post(gw, { name: 'python3' });
+    assert.equal(res.status, 201);
+    assert.equal(((await res.json()) as { name: string }).name, 'xpython');
+    assert.equal(((await (await fetch(`${gw.url}/api/kernelspecs`)).json()) as { default: string }).default, 'xpython');
+    await gw.stop();
+  });
+});
