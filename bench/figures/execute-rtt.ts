@@ -6,8 +6,8 @@ import { roundOrder, summarize, type Summary } from '../lib/stats.js';
 import { references, type OpenVariant, type OpenedVariants } from '../lib/variants.js';
 
 export async function executeRttFigure(ctx: BenchContext, opened: OpenedVariants): Promise<FigureReport> {
-  const runs = ctx.quick ? 200 : 1000;
-  const warmup = ctx.quick ? 20 : 100;
+  const runs = ctx.quick ? 150 : 1000;
+  const warmup = ctx.quick ? 10 : 100;
   const rounds = 5;
   const variants = opened.open;
   const samples = new Map<OpenVariant, number[]>();
