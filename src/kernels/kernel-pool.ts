@@ -59,6 +59,13 @@ export class KernelPool<K> {
     await Promise.all(Array.from({ length: this.opts.size }, async () => this.admit(await this.opts.start())));
   }
 
+  /** A free kernel now, or undefined (no queueing): the cheap path when the pool is not saturated. */
+  tryAcquire(): PoolLease<K> | undefined {
+    if (this.closed || this.waiters.length > 0) return undefined;
+    const kernel = this.idle.shift();
+    return kernel === undefined ? undefined : this.lease(kernel);
+  }
+
   acquire(signal?: AbortSignal): Promise<PoolLease<K>> {
     if (this.closed) return Promise.reject(new PoolClosedError('The kernel pool is shut down'));
     if (signal?.aborted) return Promise.reject(new PoolWaitAbortedError('The request was abandoned before a kernel was free'));

@@ -55,6 +55,7 @@ const CELLS = [
   "# GET /html\nfrom IPython.display import HTML\nHTML('<b>hi</b>')",
   "# GET /rich\nclass Rich:\n    def _repr_html_(self): return '<i>rich</i>'\n    def _repr_json_(self): return {'rich': True}\nRich()",
   "# POST /upload\nreq = json.loads(REQUEST)\nprint(json.dumps(req['body']))",
+  "# GET /sleep/:seconds\ntime.sleep(float(json.loads(REQUEST)['path']['seconds']))\nprint('slept')",
   '# GET /die\nos._exit(1)',
 ];
 
@@ -309,6 +310,24 @@ describe('server policies', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
     const outside = await fetch(new URL('/hello', gw.url), { headers: { Authorization: `token ${TOKEN}` } });
     assert.equal(outside.status, 404);
+  });
+});
+
+describe('queueing on a pool of one', () => {
+  test('requests wait their turn; one whose client left while queued never runs', async () => {
+    const t0 = performance.now();
+    const first = api('/sleep/0.8');
+    await new Promise((r) => setTimeout(r, 100));
+    const leaving = new AbortController();
+    const abandoned = api('/sleep/0.8', { signal: leaving.signal });
+    await new Promise((r) => setTimeout(r, 100));
+    const third = api('/hello');
+    leaving.abort();
+    await assert.rejects(abandoned);
+    assert.equal(await (await first).text(), 'slept\n');
+    assert.equal(await (await third).text(), 'hello world\n');
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1500, `the third request waited for the first only (${ms.toFixed(0)} ms), not for the abandoned one`);
   });
 });
 

@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { executeCode, KernelDiedError, type ExecutionOutcome } from '../../kernels/execute.js';
-import { managedKernelPool, PoolClosedError, PoolWaitAbortedError, type KernelPool } from '../../kernels/kernel-pool.js';
+import { managedKernelPool, PoolClosedError, PoolWaitAbortedError, type KernelPool, type PoolLease } from '../../kernels/kernel-pool.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
 import { basePrefix, refuseOtherMethods } from '../../server/http-app.js';
 import { HttpError } from '../../server/http-error.js';
@@ -149,22 +149,14 @@ export class NotebookHttpPersonality implements Personality {
     const code = requestCode(this.kernelLanguage, JSON.stringify(request), match.endpoint.sources[match.verb]!);
     const responseSource = match.endpoint.responseSources[match.verb];
 
-    // A client that goes away while queued gives its place up.
-    const abandoned = new AbortController();
-    const onClose = (): void => {
-      if (!reply.raw.writableFinished) abandoned.abort();
-    };
-    reply.raw.once('close', onClose);
-    let lease;
-    try {
-      lease = await this.pool.acquire(abandoned.signal);
-    } catch (err) {
-      reply.raw.off('close', onClose);
-      if (err instanceof PoolClosedError) throw new HttpError(503, err.message);
-      if (err instanceof PoolWaitAbortedError) return reply;
-      throw err;
+    const lease = this.pool.tryAcquire() ?? (await this.waitForKernel(reply));
+    if (!lease) {
+      // The client left while queued: there is no one to answer.
+      req.log.info(`${req.method} ${path}: the client left before a kernel was free`);
+      reply.hijack();
+      reply.raw.destroy();
+      return reply;
     }
-    reply.raw.off('close', onClose);
     let response: CellResponse;
     try {
       response = await this.run(lease.kernel, code.executions, responseSource, req.headers.accept);
@@ -178,8 +170,25 @@ export class NotebookHttpPersonality implements Personality {
       lease.release();
     }
     reply.code(response.status).headers(response.headers);
-    const bodyless = req.method === 'HEAD' || response.status === 204 || response.status === 304;
-    return reply.send(bodyless ? undefined : response.body);
+    return reply.send(response.status === 204 || response.status === 304 ? undefined : response.body);
+  }
+
+  /** Queues for a kernel; a client that goes away meanwhile gives its place up (undefined). */
+  private async waitForKernel(reply: FastifyReply): Promise<PoolLease<RunningKernel> | undefined> {
+    const abandoned = new AbortController();
+    const onClose = (): void => {
+      if (!reply.raw.writableFinished) abandoned.abort();
+    };
+    reply.raw.once('close', onClose);
+    try {
+      return await this.pool.acquire(abandoned.signal);
+    } catch (err) {
+      if (err instanceof PoolClosedError) throw new HttpError(503, err.message);
+      if (err instanceof PoolWaitAbortedError) return undefined;
+      throw err;
+    } finally {
+      reply.raw.off('close', onClose);
+    }
   }
 
   private async run(kernel: RunningKernel, executions: string[], responseSource: string | undefined, accept: string | undefined): Promise<CellResponse> {
