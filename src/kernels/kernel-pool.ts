@@ -129,12 +129,13 @@ export class KernelPool<K> {
   }
 
   private admit(kernel: K): void {
-    const unsubscribe = this.opts.onDeath(kernel, () => this.onDied(kernel));
+    const unsubscribe = this.opts.onDeath(kernel, () => this.lost(kernel, 'died'));
     this.members.set(kernel, unsubscribe);
     this.handOut(kernel);
   }
 
-  private onDied(kernel: K): void {
+  /** Takes a kernel that died (or was ended by someone else) out of the pool and starts another. */
+  lost(kernel: K, why: string): void {
     const unsubscribe = this.members.get(kernel);
     if (!unsubscribe || this.closed) return;
     unsubscribe();
@@ -142,7 +143,7 @@ export class KernelPool<K> {
     this.busy.delete(kernel);
     const i = this.idle.indexOf(kernel);
     if (i >= 0) this.idle.splice(i, 1);
-    this.opts.log.warn(`Pool kernel ${this.opts.describe?.(kernel) ?? ''} died; starting a replacement`);
+    this.opts.log.warn(`Pool kernel ${this.opts.describe?.(kernel) ?? ''} ${why}; starting a replacement`);
     this.opts.stop(kernel).catch((err: Error) => this.opts.log.warn(`Ending the dead pool kernel failed: ${err.message}`));
     const replacement = this.replace().finally(() => this.replacements.delete(replacement));
     this.replacements.add(replacement);
@@ -179,7 +180,7 @@ export class KernelPool<K> {
  * place, and a new kernel (seeded again, unlike an in-place restart) takes its seat.
  */
 export function managedKernelPool(kernels: KernelManager, opts: { size: number; kernelName?: string; log: Logger }): KernelPool<RunningKernel> {
-  return new KernelPool<RunningKernel>({
+  const pool = new KernelPool<RunningKernel>({
     size: opts.size,
     log: opts.log,
     start: () => kernels.start({ name: opts.kernelName }),
@@ -190,4 +191,8 @@ export function managedKernelPool(kernels: KernelManager, opts: { size: number; 
     },
     describe: (kernel) => `${kernel.id} (pid ${kernel.pid ?? '?'})`,
   });
+  // A pool kernel ended by someone else (a culler, say) must not stay in the pool. The pool's
+  // own stop() also ends in 'removed', after the kernel has left the pool: then this is a no-op.
+  kernels.on('removed', (kernel) => pool.lost(kernel, 'was ended by the kernel manager'));
+  return pool;
 }

@@ -133,6 +133,22 @@ test('an idle kernel that dies is replaced too; failed replacements are retried'
   await pool.shutdown();
 });
 
+test('a kernel ended by someone else is taken out and replaced; unknown kernels are ignored', async () => {
+  const { pool, started } = fakePool(1);
+  await pool.start();
+  pool.lost(new FakeKernel('stranger'), 'was ended elsewhere');
+  assert.equal(started.length, 1);
+  const first = started[0]!;
+  pool.lost(first, 'was ended elsewhere');
+  await until(() => pool.stats.idle === 1);
+  const lease = await pool.acquire();
+  assert.notEqual(lease.kernel, first);
+  first.die(); // no longer a member: its death changes nothing
+  assert.equal(pool.stats.members, 1);
+  lease.release();
+  await pool.shutdown();
+});
+
 test('shutdown rejects waiters, stops every kernel, and refuses new leases', async () => {
   const { pool, started } = fakePool(1);
   await pool.start();
