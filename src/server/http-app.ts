@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Logger as PinoLogger } from 'pino';
 import { HttpError, errorBody } from './http-error.js';
 import type { GatewayConfig } from './gateway-config.js';
-import { corsHeaders, originAllowed, redactUrl, requestToken, tokenMatches, trustsProxyHeaders } from './request-policies.js';
+import { corsHeaders, originAllowed, redactUrl, remoteAddress, requestToken, tokenMatches, trustsProxyHeaders } from './request-policies.js';
 import type { TlsServerOptions } from './tls-options.js';
 
 export interface HttpAppOptions {
@@ -63,8 +63,6 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
     ...(opts.https ? { https: opts.https } : {}),
-    // trust_xheaders: the access log's remote address comes from X-Forwarded-For / X-Real-Ip.
-    ...(trustsProxyHeaders(cfg) ? { trustProxy: true } : {}),
   }) as unknown as FastifyInstance;
 
   // Every route gets the raw body and parses it itself: clients send JSON with all sorts of
@@ -88,9 +86,11 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     }
   });
 
+  // trust_xheaders: the access log's remote address comes from X-Real-Ip / X-Forwarded-For.
+  const trustProxyHeaders = trustsProxyHeaders(cfg);
   app.addHook('onResponse', async (req, reply) => {
     const ms = reply.elapsedTime.toFixed(2);
-    const line = `${reply.statusCode} ${req.method} ${redactUrl(req.url)} (${req.ip}) ${ms}ms`;
+    const line = `${reply.statusCode} ${req.method} ${redactUrl(req.url)} (${remoteAddress(req.headers, req.ip, trustProxyHeaders)}) ${ms}ms`;
     if (reply.statusCode >= 500) req.log.error(line);
     else if (reply.statusCode >= 400) req.log.warn(line);
     else req.log.info(line);

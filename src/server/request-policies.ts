@@ -68,3 +68,16 @@ export function redactUrl(url: string): string {
 export function trustsProxyHeaders(cfg: KernelGatewayAppConfig): boolean {
   return cfg.trust_xheaders || cfg.x_headers.trim().toLowerCase() === 'true';
 }
+
+/**
+ * The client's address for the log. Behind a proxy (trust_xheaders) it is X-Real-Ip, else the
+ * last X-Forwarded-For hop, as Tornado's xheaders reads them; otherwise the socket's peer.
+ */
+export function remoteAddress(headers: IncomingHttpHeaders, socketAddress: string, trustProxyHeaders: boolean): string {
+  if (!trustProxyHeaders) return socketAddress;
+  const realIp = headers['x-real-ip'];
+  if (typeof realIp === 'string' && realIp.trim()) return realIp.trim();
+  const forwarded = headers['x-forwarded-for'];
+  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return hops[hops.length - 1] ?? socketAddress;
+}

@@ -1,7 +1,7 @@
 // Serving and kernel-policy options through real gateway processes: port (env and config
 // file forms), port_retries on a busy port, ip, max_kernels under concurrent starts,
-// prespawn_count, seed_uri (http and file, only its kernelspec, a failing cell), and
-// force_kernel_name; SIGTERM ends every kernel.
+// prespawn_count, seed_uri (http and file, only its kernelspec, a failing cell),
+// force_kernel_name, list_kernels off, trust_xheaders; SIGTERM ends every kernel.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -146,12 +146,30 @@ describe('seed_uri and kernel names', () => {
     await gw.stop();
   });
 
-  test('force_kernel_name overrides the requested kernel name', async () => {
+  test('force_kernel_name overrides the requested kernel name; listing is off by default', async () => {
     const gw = await gateway(startGateway([], { ...dirs.env, KG_FORCE_KERNEL_NAME: 'xpython' }));
     const res = await post(gw, { name: 'python3' });
     assert.equal(res.status, 201);
-    assert.equal(((await res.json()) as { name: string }).name, 'xpython');
+    const kernel = (await res.json()) as { id: string; name: string };
+    assert.equal(kernel.name, 'xpython');
     assert.equal(((await (await fetch(`${gw.url}/api/kernelspecs`)).json()) as { default: string }).default, 'xpython');
+    for (const path of ['/api/kernels', '/api/sessions']) {
+      const listing = await fetch(`${gw.url}${path}`);
+      assert.equal(listing.status, 403, path);
+      assert.deepEqual(await listing.json(), { reason: 'Forbidden', message: 'Forbidden' });
+    }
+    assert.equal((await fetch(`${gw.url}/api/kernels/${kernel.id}`)).status, 200, 'one kernel can still be read');
     await gw.stop();
+  });
+});
+
+describe('trust_xheaders', () => {
+  test('the access log shows X-Real-Ip / X-Forwarded-For only when trusted', async () => {
+    const [trusting, plain] = await Promise.all([gateway(startGateway([], { ...dirs.env, KG_TRUST_XHEADERS: 'true' })), gateway(startGateway(['--KernelGatewayApp.trust_xheaders=False'], dirs.env))]);
+    const headers = { 'X-Forwarded-For': '203.0.113.9, 198.51.100.7' };
+    await Promise.all([fetch(`${trusting.url}/api?probe=1`, { headers }), fetch(`${trusting.url}/api?probe=2`, { headers: { 'X-Real-Ip': '192.0.2.44' } }), fetch(`${plain.url}/api?probe=3`, { headers })]);
+    assert.ok(await waitFor(() => /GET \/api\?probe=1 \(198\.51\.100\.7\)/.test(trusting.logs()) && /GET \/api\?probe=2 \(192\.0\.2\.44\)/.test(trusting.logs())), trusting.logs());
+    assert.ok(await waitFor(() => /GET \/api\?probe=3 \(127\.0\.0\.1\)/.test(plain.logs())), plain.logs());
+    await Promise.all([trusting.stop(), plain.stop()]);
   });
 });

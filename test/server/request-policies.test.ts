@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/server/gateway-config.js';
-import { corsHeaders, originAllowed, redactUrl, requestToken, tokenMatches, trustsProxyHeaders } from '../../src/server/request-policies.js';
+import { corsHeaders, originAllowed, redactUrl, remoteAddress, requestToken, tokenMatches, trustsProxyHeaders } from '../../src/server/request-policies.js';
 import { TlsConfigError, tlsServerOptions } from '../../src/server/tls-options.js';
 import { makeCertificates } from './gateway-fixtures.js';
 
@@ -64,6 +64,14 @@ test('trust_xheaders, or x_headers=true, trusts proxy headers', () => {
   assert.equal(trustsProxyHeaders(cfg), false);
   assert.equal(trustsProxyHeaders({ ...cfg, trust_xheaders: true }), true);
   assert.equal(trustsProxyHeaders({ ...cfg, x_headers: 'True' }), true);
+});
+
+test('the logged address: X-Real-Ip, else the last X-Forwarded-For hop, only when trusted', () => {
+  const headers = { 'x-forwarded-for': '1.1.1.1, 2.2.2.2' };
+  assert.equal(remoteAddress(headers, '127.0.0.1', false), '127.0.0.1');
+  assert.equal(remoteAddress(headers, '127.0.0.1', true), '2.2.2.2');
+  assert.equal(remoteAddress({ ...headers, 'x-real-ip': '3.3.3.3' }, '127.0.0.1', true), '3.3.3.3');
+  assert.equal(remoteAddress({}, '127.0.0.1', true), '127.0.0.1');
 });
 
 test('TLS options: none without files; certfile alone must hold the key; client_ca requires client certificates; ssl_version pins', () => {
