@@ -14,6 +14,7 @@ import type { Personality, WebsocketRoute } from '../personalities/personality.j
 import { basePrefix, createHttpApp } from './http-app.js';
 import { HttpError, errorBody } from './http-error.js';
 import type { GatewayConfig } from './gateway-config.js';
+import { startKernelCuller } from './kernel-culler.js';
 import { createLogger, kernelLogger } from './logging.js';
 import { loadPersonality } from './personality-loader.js';
 import { originAllowed, redactUrl, requestToken, tokenMatches } from './request-policies.js';
@@ -196,10 +197,12 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   const host = cfg.ip.includes(':') ? `[${cfg.ip}]` : cfg.ip;
   const url = `${scheme}://${host}:${port}${prefix}`;
   log.info(`Jupyter Kernel Gateway ${VERSION} at ${url}`);
+  const culler = startKernelCuller(kernels, cfg, klog);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      culler.stop();
       log.info('Shutting down: ending every kernel');
       await personality.shutdown?.().catch((err: Error) => log.error(`Personality shutdown failed: ${err.message}`));
       for (const client of wss.clients) client.close(1001, 'Gateway shutting down');

@@ -1,7 +1,7 @@
 // Serving and kernel-policy options through real gateway processes: port (env and config
 // file forms), port_retries on a busy port, ip, max_kernels under concurrent starts,
 // prespawn_count, seed_uri (http and file, only its kernelspec, a failing cell),
-// force_kernel_name, list_kernels off, trust_xheaders; SIGTERM ends every kernel.
+// force_kernel_name, list_kernels off, culling, trust_xheaders; SIGTERM ends every kernel.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -159,6 +159,23 @@ describe('seed_uri and kernel names', () => {
       assert.deepEqual(await listing.json(), { reason: 'Forbidden', message: 'Forbidden' });
     }
     assert.equal((await fetch(`${gw.url}/api/kernels/${kernel.id}`)).status, 200, 'one kernel can still be read');
+    await gw.stop();
+  });
+});
+
+describe('culling', () => {
+  test('MappingKernelManager.cull_idle_timeout ends idle kernels; one with an open websocket stays until it closes', async () => {
+    const gw = await gateway(startGateway(['--MappingKernelManager.cull_idle_timeout=1', '--KernelGatewayApp.cull_interval=0.3', '--JupyterWebsocketPersonality.list_kernels=True'], dirs.env));
+    const [idle, watched] = (await Promise.all([post(gw, {}).then((r) => r.json()), post(gw, {}).then((r) => r.json())])) as { id: string }[];
+    const client = await RawKernelClient.connect(gw.url, watched!.id);
+    const idlePids = await kernelPids(idle!.id);
+    assert.ok(await waitFor(async () => (await fetch(`${gw.url}/api/kernels/${idle!.id}`)).status === 404, 10_000), 'the idle kernel is culled');
+    assert.ok(await waitFor(() => idlePids.every((pid) => !processAlive(pid))), 'and its process ended');
+    assert.match(gw.logs(), new RegExp(`Culling 'idle' kernel 'python3' \\(${idle!.id}\\) with 0 connections due to \\d+ seconds of inactivity`));
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await fetch(`${gw.url}/api/kernels/${watched!.id}`)).status, 200, 'a kernel with a websocket open is not culled (cull_connected off)');
+    client.close();
+    assert.ok(await waitFor(async () => (await fetch(`${gw.url}/api/kernels/${watched!.id}`)).status === 404, 10_000), 'culled once its websocket closed');
     await gw.stop();
   });
 });
