@@ -3,13 +3,16 @@
 // pool; the features that are off by default stay off.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir, writeNotebook } from './notebook-http-fixtures.js';
 
 let gw: GatewayProcess;
+let dir: string;
 
 before(async () => {
-  const nb = writeNotebook(tempDir('kg-nbhttp-pool'), 'pool_api.ipynb', [
+  dir = tempDir('kg-nbhttp-pool');
+  const nb = writeNotebook(dir, 'pool_api.ipynb', [
     'import json, os, time',
     "# GET /sleep/:seconds\ntime.sleep(float(json.loads(REQUEST)['path']['seconds']))\nprint(os.getpid(), end='')",
     "# GET /pid\nprint(os.getpid(), end='')",
@@ -19,6 +22,7 @@ before(async () => {
 
 after(async () => {
   await gw?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const get = async (path: string): Promise<{ status: number; body: string }> => {

@@ -2,6 +2,7 @@
 // kernelspec does not exist), plus the start-up failures of the mode.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir, writeNotebook } from './notebook-http-fixtures.js';
 
@@ -42,6 +43,7 @@ before(async () => {
 
 after(async () => {
   await gw?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('swagger cell parser', () => {

@@ -4,7 +4,7 @@
 // (pool of one kernel) serves the whole file; the kernel-death test runs last.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { PNG_BASE64, rawRequest, tempDir, writeNotebook } from './notebook-http-fixtures.js';
@@ -81,6 +81,7 @@ before(async () => {
 
 after(async () => {
   await gw?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('endpoints', () => {
