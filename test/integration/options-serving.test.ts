@@ -1,16 +1,18 @@
 // Serving and kernel-policy options through real gateway processes: port (env and config
 // file forms), port_retries on a busy port, ip, max_kernels under concurrent starts,
 // prespawn_count, seed_uri (http and file, only its kernelspec, a failing cell),
-// force_kernel_name, list_kernels off, culling, trust_xheaders; SIGTERM ends every kernel.
+// force_kernel_name, list_kernels off, culling, trust_xheaders; SIGTERM ends every kernel,
+// also when it comes while kernels prespawn.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
-import { kernelPids, processAlive, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
+import { BIN, kernelPids, processAlive, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { RawKernelClient } from '../helpers/raw-kernel-client.js';
-import { freePort, jupyterDirs, launchGateway, notebookJson, processesMentioning, runCommand, writeNotebook } from '../server/gateway-fixtures.js';
+import { freePort, gatewayEnv, jupyterDirs, launchGateway, notebookJson, processesMentioning, runCommand, writeNotebook } from '../server/gateway-fixtures.js';
 
 const dirs = jupyterDirs();
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -102,6 +104,22 @@ describe('max_kernels and prespawn_count', () => {
 
     assert.equal(await gw.stop('SIGTERM'), 0);
     assert.ok(await waitFor(() => pids.every((pid) => !processAlive(pid)), 10_000), 'SIGTERM ended every kernel');
+  });
+});
+
+describe('signals during start-up', () => {
+  test('SIGTERM while kernels prespawn: start-up finishes, then every kernel ends and the exit is clean', async () => {
+    const runtime = join(dirs.root, 'runtime-prespawn-sigterm');
+    const proc = spawn(process.execPath, [BIN, '--port=0', '--KernelGatewayApp.prespawn_count=2'], { env: gatewayEnv({ ...dirs.env, JUPYTER_RUNTIME_DIR: runtime }), stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => void proc.kill('SIGKILL'));
+    let output = '';
+    proc.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    assert.ok(await waitFor(() => output.includes('Prespawning 2 kernel(s)'), 15_000), output);
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    assert.ok(await waitFor(() => processesMentioning(runtime).length === 0, 10_000), 'no kernel outlives the gateway');
   });
 });
 
