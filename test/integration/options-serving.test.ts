@@ -1,7 +1,8 @@
 // Serving and kernel-policy options through real gateway processes: port (env and config
 // file forms), port_retries on a busy port, ip, max_kernels under concurrent starts,
 // prespawn_count, seed_uri (http and file, only its kernelspec, a failing cell),
-// force_kernel_name, list_kernels off, culling, trust_xheaders; SIGTERM ends every kernel,
+// force_kernel_name, list_kernels off, culling, kernel_launch_timeout, max_body_size,
+// trust_xheaders; SIGTERM ends every kernel,
 // also when it comes while kernels prespawn.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -194,6 +195,28 @@ describe('culling', () => {
     assert.equal((await fetch(`${gw.url}/api/kernels/${watched!.id}`)).status, 200, 'a kernel with a websocket open is not culled (cull_connected off)');
     client.close();
     assert.ok(await waitFor(async () => (await fetch(`${gw.url}/api/kernels/${watched!.id}`)).status === 404, 10_000), 'culled once its websocket closed');
+    await gw.stop();
+  });
+});
+
+describe('limits', () => {
+  test('kernel_launch_timeout fails a kernel that never answers (500, process ended); max_body_size answers 413', async () => {
+    const data = join(dirs.root, 'silent-kernel-data');
+    mkdirSync(join(data, 'kernels', 'silent'), { recursive: true });
+    // A "kernel" that never answers kernel_info_request: the connection file in argv lets the
+    // test find its process.
+    writeFileSync(join(data, 'kernels', 'silent', 'kernel.json'), JSON.stringify({ argv: ['python3', '-c', 'import time; time.sleep(60)', '{connection_file}'], display_name: 'Silent', language: 'none' }));
+    const runtime = join(dirs.root, 'runtime-limits');
+    const gw = await gateway(startGateway(['--KernelGatewayApp.kernel_launch_timeout=1', '--KernelGatewayApp.max_body_size=64'], { ...dirs.env, JUPYTER_PATH: data, JUPYTER_RUNTIME_DIR: runtime }));
+    const started = Date.now();
+    const res = await post(gw, { name: 'silent' });
+    assert.equal(res.status, 500);
+    assert.match(((await res.json()) as { message: string }).message, /did not answer kernel_info_request within 1 s/);
+    assert.ok(Date.now() - started < 10_000);
+    assert.ok(await waitFor(() => processesMentioning(runtime).length === 0, 10_000), 'the silent kernel process was ended');
+    const big = await fetch(`${gw.url}/api/kernels`, { method: 'POST', body: JSON.stringify({ name: 'x'.repeat(100) }) });
+    assert.equal(big.status, 413);
+    assert.equal(((await big.json()) as { reason: string }).reason, 'Payload Too Large');
     await gw.stop();
   });
 });
