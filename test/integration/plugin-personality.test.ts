@@ -47,6 +47,17 @@ describe('the example hello personality', () => {
   });
 });
 
+describe('built-in personality names', () => {
+  test("jupyter-websocket by its short name (flag) and its module name (KG_API)", async () => {
+    const [short, full] = await Promise.all([startGateway(['--api', 'jupyter-websocket'], dirs.env), startGateway([], { ...dirs.env, KG_API: 'kernel_gateway.jupyter_websocket' })]);
+    try {
+      for (const gw of [short, full]) assert.equal((await fetch(`${gw.url}/api/kernelspecs`)).status, 200);
+    } finally {
+      await Promise.all([short.stop(), full.stop()]);
+    }
+  });
+});
+
 describe('modules that are not personalities', () => {
   test('no createPersonality export, or a failing init(): exit 1 with one line', async () => {
     const dir = join(dirs.root, 'plugins');
