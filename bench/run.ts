@@ -3,7 +3,7 @@
 // figure with every figure as a ratio against Jupyter Server and against the limit, writes
 // bench/results/latest.json, and stops everything it started (checked by scanning /proc).
 // Options: --quick (under 3 minutes), --only=1,2,... (figures), --out=FILE,
-// --update-readme (rewrite the results section of bench/README.md).
+// --update-readme (rewrite bench/README.md's results section of this mode, quick or full).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { lifecycleFigure } from './figures/lifecycle.js';
 import { executeRttFigure } from './figures/execute-rtt.js';
 import { streamingFigure } from './figures/streaming.js';
-import { measureIdleRss, memoryAndConcurrencyFigures } from './figures/memory-concurrency.js';
+import { measureIdleRss, memoryAndConcurrencyFigures, type IdleRss } from './figures/memory-concurrency.js';
 import { killLeftovers, processRunning, waitFor } from './lib/procs.js';
 import { pct, type BenchContext, type FigureReport, type TargetCheck } from './lib/report.js';
 import { renderMarkdownTable, renderTable } from './lib/stats.js';
@@ -127,7 +127,7 @@ async function main(): Promise<number> {
   const root = mkdtempSync(join(tmpdir(), 'kg-bench-'));
   const notes: string[] = [];
   const all: SystemUnderTest[] = [];
-  const ctx: BenchContext = { quick: args.quick, systems: [], log, clientCpuMax: { value: 0, where: '' }, targets: [] };
+  const ctx: BenchContext = { quick: args.quick, startedAt: started, systems: [], log, clientCpuMax: { value: 0, where: '' }, targets: [] };
   let cleaning: Promise<string[]> | undefined;
   const cleanup = (): Promise<string[]> =>
     (cleaning ??= (async () => {
@@ -152,10 +152,8 @@ async function main(): Promise<number> {
   }
 
   const figures: FigureReport[] = [];
-  const show = (f: FigureReport): void => {
-    figures.push(f);
-    log(`\n${renderFigure(f)}\n`);
-  };
+  // Progress goes to stderr in one line per step; the tables come once, in the report on stdout.
+  const show = (f: FigureReport): void => void figures.push(f);
   try {
     const candidates: SystemUnderTest[] = [new GatewaySystem(root)];
     const jsMissing = ensureJupyterServer(log);
@@ -174,7 +172,6 @@ async function main(): Promise<number> {
       }
     }
     const runFigure = async (n: number, name: string, fn: () => Promise<FigureReport | FigureReport[]>): Promise<void> => {
-      if (!want(n)) return;
       log(`[bench] figure ${n}: ${name}`);
       const t0 = Date.now();
       try {
@@ -188,15 +185,16 @@ async function main(): Promise<number> {
     };
 
     // Idle RSS first: before any kernel has run in any server.
-    const idle = want(5) ? await measureIdleRss(ctx) : new Map<SystemUnderTest, number>();
-    await runFigure(1, 'kernel start and shutdown', () => lifecycleFigure(ctx));
+    const idle = want(5) ? await measureIdleRss(ctx) : new Map<SystemUnderTest, IdleRss>();
+    if (want(1)) await runFigure(1, 'kernel start and shutdown', () => lifecycleFigure(ctx));
+    // Figures 4 and 5 share their kernels, so asking for either runs both.
     if (want(4) || want(5)) await runFigure(4, 'memory per kernel and concurrency', () => memoryAndConcurrencyFigures(ctx, idle));
     if (want(2) || want(3)) {
       // Streaming last: it grows the servers' heaps, which would skew the other figures.
       const opened = await openVariants(ctx);
       try {
-        await runFigure(2, 'execute round trip', () => executeRttFigure(ctx, opened));
-        await runFigure(3, 'output streaming', () => streamingFigure(ctx, opened));
+        if (want(2)) await runFigure(2, 'execute round trip', () => executeRttFigure(ctx, opened));
+        if (want(3)) await runFigure(3, 'output streaming', () => streamingFigure(ctx, opened));
       } finally {
         await opened.close();
       }
@@ -224,6 +222,9 @@ async function main(): Promise<number> {
     log(`[bench] figure 6 took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
+  for (const s of ctx.systems) {
+    if (s.retries.count) notes.push(`${s.label}: ${s.retries.count} kernel start(s) failed during set-up and were retried (last: ${s.retries.last}).`);
+  }
   const cpu = ctx.clientCpuMax;
   notes.unshift(
     `measuring client: at most ${pct(cpu.value)} of one core in any measured phase (${cpu.where || 'none'}); ${cpu.value < 0.7 ? 'not the bottleneck' : 'WARNING: the client may limit some figures'} (${m.nproc} cores shared by client, server and kernels).`,
@@ -257,8 +258,9 @@ async function main(): Promise<number> {
       notes.map((n) => `- ${n}`).join('\n'),
     ].join('\n\n');
     const readme = join(BENCH_SRC, 'README.md');
-    const start = '<!-- results:start -->';
-    const end = '<!-- results:end -->';
+    const mode = args.quick ? 'quick' : 'full';
+    const start = `<!-- results:${mode}:start -->`;
+    const end = `<!-- results:${mode}:end -->`;
     const current = readFileSync(readme, 'utf8');
     const a = current.indexOf(start);
     const b = current.indexOf(end);

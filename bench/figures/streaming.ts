@@ -17,7 +17,7 @@ export async function streamingFigure(ctx: BenchContext, opened: OpenedVariants)
   const megabytes = ctx.quick ? 10 : 50;
   const lines = (megabytes * 1e6) / LINE;
   const expected = lines * LINE;
-  const rounds = ctx.quick ? 2 : 3;
+  const rounds = ctx.quick ? 3 : 5;
   const variants = opened.open;
   const rates = new Map<OpenVariant, number[]>();
   const peaks = new Map<OpenVariant, number>();

@@ -45,6 +45,8 @@ function statusField(pid: number, field: string): number | undefined {
 
 /** Resident set size in bytes (VmRSS), or undefined when the process is gone. */
 export const rssBytes = (pid: number): number | undefined => statusField(pid, 'VmRSS');
+/** Anonymous resident memory (RssAnon): what the process allocated, without mapped files. */
+export const anonRssBytes = (pid: number): number | undefined => statusField(pid, 'RssAnon');
 /** Peak resident set size in bytes since start or the last resetPeakRss (VmHWM). */
 export const peakRssBytes = (pid: number): number | undefined => statusField(pid, 'VmHWM');
 

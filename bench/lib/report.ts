@@ -35,6 +35,8 @@ export interface TargetCheck {
 
 export interface BenchContext {
   quick: boolean;
+  /** Date.now() when the bench began (before starting the systems). */
+  startedAt: number;
   systems: SystemUnderTest[];
   log: (m: string) => void;
   /** The highest client CPU seen in a measured phase, as a fraction of one core. */

@@ -102,3 +102,23 @@ export function roundOrder<T>(items: readonly T[], round: number): T[] {
   const k = ((round % items.length) + items.length) % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
 }
+
+/** Least-squares slope of y over x, with its standard error (NaN with fewer than 3 points). */
+export function linearSlope(xs: readonly number[], ys: readonly number[]): { slope: number; stderr: number } {
+  const n = Math.min(xs.length, ys.length);
+  if (n < 2) return { slope: NaN, stderr: NaN };
+  const mx = mean(xs.slice(0, n));
+  const my = mean(ys.slice(0, n));
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i]! - mx) ** 2;
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+  }
+  if (sxx === 0) return { slope: NaN, stderr: NaN };
+  const slope = sxy / sxx;
+  if (n < 3) return { slope, stderr: NaN };
+  let sse = 0;
+  for (let i = 0; i < n; i++) sse += (ys[i]! - (my + slope * (xs[i]! - mx))) ** 2;
+  return { slope, stderr: Math.sqrt(sse / (n - 2) / sxx) };
+}

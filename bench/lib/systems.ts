@@ -37,6 +37,14 @@ export interface SystemUnderTest {
   /** Stops the system and kills anything of it left; returns the pids that had to be killed. */
   stop(): Promise<number[]>;
   startKernel(): Promise<KernelHandle>;
+  /**
+   * startKernel with retries, for set-up (not for timed starts). Kernels sometimes fail to
+   * start when many start at once: ipykernel cannot bind a port it was given ("Address already
+   * in use", it exits, or its heartbeat thread dies and it never answers).
+   */
+  startKernelRetrying(): Promise<KernelHandle>;
+  /** How many kernel starts startKernelRetrying had to repeat, with the last reason. */
+  readonly retries: { count: number; last: string };
   connect(k: KernelHandle, format: ClientFormat): Promise<KernelClient>;
   /** Asks for the kernel's shutdown and resolves once its process is gone. */
   shutdownKernel(k: KernelHandle): Promise<void>;
@@ -60,12 +68,25 @@ function tail(file: string, n = 20): string {
   }
 }
 
+async function withRetries(s: { retries: { count: number; last: string } }, start: () => Promise<KernelHandle>, attempts = 3): Promise<KernelHandle> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      s.retries.count++;
+      s.retries.last = (err as Error).message.split('\n')[0]!;
+    }
+  }
+}
+
 /** REST + websocket plumbing common to the two HTTP servers. */
 abstract class HttpServerSystem implements SystemUnderTest {
   abstract readonly key: SystemKey;
   abstract readonly label: string;
   abstract readonly formats: ClientFormat[];
   version = '?';
+  readonly retries = { count: 0, last: '' };
   protected proc?: ChildProcess;
   protected port = 0;
   protected headers: Record<string, string> = {};
@@ -149,6 +170,10 @@ abstract class HttpServerSystem implements SystemUnderTest {
     const body = (await res.json()) as { id?: string; message?: string };
     if (!res.ok || typeof body.id !== 'string') throw new Error(`${this.label}: POST /api/kernels answered ${res.status} ${JSON.stringify(body)}`);
     return { id: body.id };
+  }
+
+  startKernelRetrying(): Promise<KernelHandle> {
+    return withRetries(this, () => this.startKernel());
   }
 
   connect(k: KernelHandle, format: ClientFormat): Promise<KernelClient> {
@@ -253,6 +278,7 @@ export class DirectSystem implements SystemUnderTest {
   readonly serverPid = undefined;
   readonly formats: ClientFormat[] = ['zmq'];
   version = 'ipykernel';
+  readonly retries = { count: 0, last: '' };
   private readonly kernels = new Set<RunningKernel>();
   private readonly dir: string;
 
@@ -266,6 +292,10 @@ export class DirectSystem implements SystemUnderTest {
     this.version = v.status === 0 ? `ipykernel ${v.stdout.trim()}` : 'ipykernel ?';
   }
 
+  startKernelRetrying(): Promise<KernelHandle> {
+    return withRetries(this, () => this.startKernel());
+  }
+
   async startKernel(): Promise<KernelHandle> {
     const found = new KernelSpecManager(undefined, () => undefined).get('python3');
     if (!found) throw new Error('no python3 kernelspec (apt-get install python3-ipykernel)');
@@ -277,7 +307,7 @@ export class DirectSystem implements SystemUnderTest {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(kernelBaseEnv(join(this.dir, '..')))) if (v !== undefined) env[k] = v;
     env.JUPYTER_RUNTIME_DIR = join(this.dir, 'runtime');
-    const kernel = await RunningKernel.launch({ spec, env, runtimeDir: join(this.dir, 'runtime'), launchTimeoutMs: 120_000, log: quietLog });
+    const kernel = await RunningKernel.launch({ spec, env, runtimeDir: join(this.dir, 'runtime'), launchTimeoutMs: 15_000, log: quietLog });
     this.kernels.add(kernel);
     return { id: kernel.id, pid: kernel.pid, direct: kernel };
   }

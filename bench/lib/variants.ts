@@ -25,7 +25,7 @@ export async function openVariants(ctx: BenchContext): Promise<OpenedVariants> {
     for (const format of s.formats) {
       let kernel: KernelHandle | undefined;
       try {
-        kernel = await s.startKernel();
+        kernel = await s.startKernelRetrying();
         const client = await s.connect(kernel, format);
         await client.kernelInfo();
         kernel.pid ??= kernelPid(kernel.id);

@@ -1,7 +1,7 @@
 // The bench's pure helpers: percentiles, ratios and their formatting, round-robin order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatNumber, formatRatio, percentile, ratio, renderMarkdownTable, renderTable, roundOrder, summarize } from '../../bench/lib/stats.js';
+import { formatNumber, formatRatio, linearSlope, percentile, ratio, renderMarkdownTable, renderTable, roundOrder, summarize } from '../../bench/lib/stats.js';
 
 test('percentile uses the nearest rank', () => {
   const xs = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted on purpose
@@ -51,4 +51,15 @@ test('roundOrder rotates', () => {
 test('tables align and escape', () => {
   assert.equal(renderTable([['name', 'v'], ['a', '10'], ['bbb', '2']]), 'name   v\n----  --\na     10\nbbb    2');
   assert.equal(renderMarkdownTable([['a', 'b'], ['x|y', '1']]), '| a | b |\n| --- | ---: |\n| x\\|y | 1 |');
+});
+
+test('linearSlope fits a line and reports its standard error', () => {
+  const exact = linearSlope([1, 2, 3, 4], [10, 12, 14, 16]);
+  assert.equal(exact.slope, 2);
+  assert.equal(exact.stderr, 0);
+  const noisy = linearSlope([1, 2, 3, 4, 5], [1, 3, 2, 5, 4]);
+  assert.ok(Math.abs(noisy.slope - 0.8) < 1e-9);
+  assert.ok(noisy.stderr > 0);
+  assert.ok(Number.isNaN(linearSlope([1], [1]).slope));
+  assert.ok(Number.isNaN(linearSlope([2, 2, 2], [1, 2, 3]).slope));
 });
