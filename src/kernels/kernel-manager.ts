@@ -6,6 +6,7 @@ import { kernelEnvironment, type KernelEnvPolicy } from './kernel-env.js';
 import type { KernelSpecManager } from './kernelspecs.js';
 import type { Logger } from './logger.js';
 import { RunningKernel } from './running-kernel.js';
+import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { seedKernel, type SeedPlan } from './seeding.js';
 
 export class NoSuchKernelSpecError extends Error {}
@@ -23,6 +24,8 @@ export interface KernelManagerOptions {
   /** Automatic restarts allowed per kernel within restartWindowMs before it is given up. */
   restartLimit?: number;
   restartWindowMs?: number;
+  /** Heartbeat period in ms (0: no heartbeat checks). */
+  heartbeatIntervalMs?: number;
   gatewayEnv?: NodeJS.ProcessEnv;
 }
 
@@ -40,6 +43,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
   private readonly kernels = new Map<string, RunningKernel>();
   private launching = 0;
   private readonly restartTimes = new Map<string, number[]>();
+  private readonly heartbeats = new Map<string, HeartbeatMonitor>();
   private seed?: SeedPlan;
 
   constructor(private readonly opts: KernelManagerOptions) {
@@ -79,6 +83,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       }
       this.kernels.set(kernel.id, kernel);
       kernel.on('died', () => void this.onDied(kernel));
+      this.heartbeats.set(kernel.id, new HeartbeatMonitor(kernel, this.opts.heartbeatIntervalMs ?? 0, (k) => this.onFlatline(k)).start());
       this.opts.log.info(`Kernel started: ${kernel.id} (${kernel.name}, pid ${kernel.pid})`);
       this.emit('started', kernel);
       return kernel;
@@ -111,6 +116,8 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     if (!kernel) return false;
     this.kernels.delete(id);
     this.restartTimes.delete(id);
+    this.heartbeats.get(id)?.stop();
+    this.heartbeats.delete(id);
     await kernel.shutdown(now);
     this.opts.log.info(`Kernel shut down: ${id}`);
     this.emit('removed', kernel);
@@ -126,25 +133,40 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     for (const kernel of this.kernels.values()) kernel.signal('SIGKILL');
   }
 
+  /** A kernel whose heartbeat stopped is killed; its death then takes the usual path. */
+  private onFlatline(kernel: RunningKernel): void {
+    this.opts.log.warn(`Kernel ${kernel.id} stopped answering its heartbeat; treating it as dead`);
+    kernel.signal('SIGKILL');
+  }
+
   private async onDied(kernel: RunningKernel): Promise<void> {
     if (!this.kernels.has(kernel.id) || kernel.isEnding) return;
     const now = Date.now();
     const window = this.opts.restartWindowMs ?? 60_000;
+    const limit = this.opts.restartLimit ?? 5;
     const times = (this.restartTimes.get(kernel.id) ?? []).filter((t) => now - t < window);
     times.push(now);
     this.restartTimes.set(kernel.id, times);
-    if (times.length > (this.opts.restartLimit ?? 5)) {
-      this.opts.log.error(`Kernel ${kernel.id} died ${times.length} times within ${window / 1000} s; giving up on it`);
-      await this.shutdown(kernel.id, true);
+    if (times.length > limit) {
+      this.opts.log.error(`Kernel ${kernel.id} died ${times.length} times within ${window / 1000} s (restart_limit ${limit}); it is dead and removed`);
+      await this.giveUp(kernel);
       return;
     }
     this.opts.log.warn(`Restarting kernel ${kernel.id} after it died`);
+    const t0 = Date.now();
     try {
       await kernel.restart('died');
-      this.opts.log.info(`Kernel ${kernel.id} restarted`);
+      this.opts.log.info(`Kernel ${kernel.id} restarted in ${Date.now() - t0} ms`);
     } catch (err) {
       this.opts.log.error(`Kernel ${kernel.id} could not be restarted: ${(err as Error).message}`);
-      await this.shutdown(kernel.id, true);
+      await this.giveUp(kernel);
     }
+  }
+
+  /** Clients are told the kernel is dead (iopub status), then it is removed. */
+  private async giveUp(kernel: RunningKernel): Promise<void> {
+    kernel.executionState = 'dead';
+    kernel.emit('dead');
+    await this.shutdown(kernel.id, true);
   }
 }

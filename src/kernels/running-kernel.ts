@@ -42,6 +42,8 @@ export interface RunningKernelEvents {
   /** A restart begins; after a death, clients should see iopub `status: restarting`. */
   restarting: [reason: RestartReason];
   restarted: [];
+  /** Given up on after too many deaths: clients should see `status: dead`. */
+  dead: [];
 }
 
 const SHUTDOWN_WAIT_MS = 5000;
@@ -59,6 +61,8 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   private expectingExit = false;
   private ending = false;
   private readonly pending = new Map<string, (msg: RawMessage) => void>();
+  /** Set while the process starts or restarts, until it answered kernel_info on shell and iopub. */
+  private starting?: Promise<void>;
   private readonly channels: KernelChannels;
   private readonly connectionFile: string;
 
@@ -114,8 +118,11 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     this.lastActivity = new Date();
   }
 
-  send(channel: RequestChannel, msg: RawMessage): Promise<void> {
+  /** Sends a client's message; while the kernel (re)starts it waits until iopub is connected,
+   *  so that no output of it is published before the gateway can hear it. */
+  async send(channel: RequestChannel, msg: RawMessage): Promise<void> {
     this.touch();
+    while (this.starting) await this.starting;
     return this.channels.send(channel, msg);
   }
 
@@ -160,6 +167,16 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   }
 
   private async startProcess(): Promise<void> {
+    const started = this.spawnAndWait();
+    // Client sends wait for this; a failed start lets them through to fail on their own.
+    this.starting = started.catch(() => undefined).finally(() => {
+      if (this.starting === gate) this.starting = undefined;
+    });
+    const gate = this.starting;
+    return started;
+  }
+
+  private async spawnAndWait(): Promise<void> {
     const argv = this.spec.spec.argv.map((a) => a.replaceAll('{connection_file}', this.connectionFile).replaceAll('{resource_dir}', this.spec.resourceDir));
     this.executionState = 'starting';
     this.expectingExit = false;
@@ -236,8 +253,19 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   async restart(reason: RestartReason = 'requested'): Promise<void> {
     this.emit('restarting', reason);
     this.executionState = 'restarting';
-    await this.stopProcess(true);
-    await this.startProcess();
+    // Client messages wait from now until the new process is ready (none reach the old one).
+    let release!: () => void;
+    const stopping = new Promise<void>((resolve) => (release = resolve));
+    this.starting = stopping;
+    try {
+      await this.stopProcess(true);
+      const started = this.startProcess(); // installs its own gate before ours opens
+      release();
+      await started;
+    } finally {
+      release();
+      if (this.starting === stopping) this.starting = undefined;
+    }
     this.emit('restarted');
   }
 

@@ -36,6 +36,14 @@ export interface KernelGatewayAppConfig {
   cull_interval: number;
   cull_connected: boolean;
   cull_busy: boolean;
+  /** Automatic restarts after a death allowed within restart_window seconds. */
+  restart_limit: number;
+  restart_window: number;
+  /** Seconds between heartbeats (0: off). */
+  heartbeat_interval: number;
+  /** Replay of kernel messages to a websocket session_id that reconnects. */
+  replay_buffer_bytes: number;
+  replay_buffer_seconds: number;
   /** Largest request body accepted, in bytes (413 past it). */
   max_body_size: number;
 }
@@ -91,6 +99,11 @@ export function defaultConfig(): GatewayConfig {
       cull_interval: 300,
       cull_connected: false,
       cull_busy: false,
+      restart_limit: 5,
+      restart_window: 60,
+      heartbeat_interval: 3,
+      replay_buffer_bytes: 16 * 1024 * 1024,
+      replay_buffer_seconds: 120,
       max_body_size: 64 * 1024 * 1024,
     },
     JupyterWebsocketPersonality: { list_kernels: false, env_whitelist: [] },

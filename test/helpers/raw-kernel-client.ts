@@ -25,12 +25,14 @@ export class RawKernelClient {
 
   static async connect(url: string, kernelId: string, query = ''): Promise<RawKernelClient> {
     const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/kernels/${kernelId}/channels${query}`);
+    // Listen from the start: a replay can arrive in the same packet as the handshake.
+    const client = new RawKernelClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     });
-    return new RawKernelClient(ws);
+    return client;
   }
 
   request(msgType: string, content: Record<string, unknown>, channel = 'shell'): string {

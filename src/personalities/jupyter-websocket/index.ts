@@ -18,7 +18,8 @@ export class JupyterWebsocketPersonality implements Personality {
 
   constructor(private readonly ctx: PersonalityContext) {
     this.sessions = new SessionManager(ctx.kernels);
-    this.websockets = new KernelWebsockets(ctx.log);
+    const cfg = ctx.config.KernelGatewayApp;
+    this.websockets = new KernelWebsockets(ctx.log, { maxBytes: cfg.replay_buffer_bytes, maxAgeMs: cfg.replay_buffer_seconds * 1000 });
     ctx.kernels.on('removed', (kernel) => this.websockets.forget(kernel.id));
     this.websocketRoutes = [
       {

@@ -12,6 +12,7 @@ import { V1_PROTOCOL, decodeFromClient, encodeForClient, type WebsocketFormat } 
 import type { RunningKernel } from '../../kernels/running-kernel.js';
 import type { RequestChannel } from '../../kernels/kernel-channels.js';
 import type { Logger } from '../../kernels/logger.js';
+import { REPLAY_DROPPED_MSG_TYPE, SessionReplayBuffer, type ReplayLimits } from './session-replay.js';
 
 const HIGH_WATER = 16 * 1024 * 1024;
 const LOW_WATER = 4 * 1024 * 1024;
@@ -40,13 +41,17 @@ export class ClientConnection {
 export class KernelRouter {
   private readonly connections = new Set<ClientConnection>();
   private readonly owners = new Map<string, ClientConnection>();
+  /** Per session_id whose connection dropped: what it missed since. */
+  private readonly replay = new Map<string, SessionReplayBuffer>();
   private holding = false;
 
   constructor(
     private readonly kernel: RunningKernel,
     private readonly log: Logger,
+    private readonly replayLimits: ReplayLimits,
   ) {
     kernel.on('message', (channel, msg) => this.fromKernel(channel, msg));
+    kernel.on('dead', () => this.broadcastStatus('dead'));
     // Jupyter Server tells clients of an automatic restart; a requested one they started themselves.
     kernel.on('restarting', (reason) => {
       if (reason === 'died') this.broadcastStatus('restarting');
@@ -58,18 +63,56 @@ export class KernelRouter {
   }
 
   add(conn: ClientConnection): void {
+    this.replayTo(conn);
     this.connections.add(conn);
     this.kernel.connections = this.connections.size;
     conn.ws.on('message', (data, isBinary) => this.fromClient(conn, toBuffer(data), isBinary));
     conn.ws.on('close', () => {
       this.connections.delete(conn);
       this.kernel.connections = this.connections.size;
+      this.startBuffering(conn);
     });
     conn.ws.on('error', (err) => this.log.warn(`Websocket error on kernel ${this.kernel.id}: ${err.message}`));
   }
 
   closeAll(code: number, reason: string): void {
     for (const conn of this.connections) conn.ws.close(code, reason);
+  }
+
+  /** The kernel is gone: nothing is kept for anyone. */
+  dispose(): void {
+    for (const buffer of this.replay.values()) buffer.dispose();
+    this.replay.clear();
+  }
+
+  private startBuffering(conn: ClientConnection): void {
+    const id = conn.sessionId;
+    if (!id || this.replayLimits.maxBytes <= 0 || this.kernel.isEnding || this.replay.has(id)) return;
+    for (const other of this.connections) if (other.sessionId === id && other.open) return;
+    this.replay.set(
+      id,
+      new SessionReplayBuffer(id, this.replayLimits, (expired) => {
+        if (this.replay.get(id) !== expired) return;
+        this.log.info(`Dropped ${expired.length} buffered message(s) for session ${id} on kernel ${this.kernel.id}: it did not reconnect in time`);
+        expired.dispose();
+        this.replay.delete(id);
+      }),
+    );
+  }
+
+  /** A session_id coming back gets what it missed, in order, before anything live. */
+  private replayTo(conn: ClientConnection): void {
+    const buffer = conn.sessionId ? this.replay.get(conn.sessionId) : undefined;
+    if (!buffer) return;
+    this.replay.delete(buffer.sessionId);
+    if (buffer.droppedMessages > 0) {
+      this.log.warn(`Session ${buffer.sessionId} on kernel ${this.kernel.id} missed ${buffer.droppedMessages} message(s) (${buffer.droppedBytes} bytes) past the replay buffer's limit`);
+      const notice = makeMessage(REPLAY_DROPPED_MSG_TYPE, { dropped_messages: buffer.droppedMessages, dropped_bytes: buffer.droppedBytes }, this.kernel.session);
+      conn.send('iopub', RawMessage.fromMessage(notice));
+    }
+    const messages = buffer.drain();
+    for (const { channel, msg } of messages) conn.send(channel, msg);
+    if (messages.length > 0) this.log.info(`Replayed ${messages.length} message(s) to session ${buffer.sessionId} on kernel ${this.kernel.id}`);
   }
 
   private fromClient(conn: ClientConnection, data: Buffer, isBinary: boolean): void {
@@ -98,14 +141,25 @@ export class KernelRouter {
   private fromKernel(channel: Channel, msg: RawMessage): void {
     if (channel === 'iopub') {
       for (const conn of this.connections) conn.send(channel, msg);
+      for (const buffer of this.replay.values()) buffer.push(channel, msg);
       this.applyBackPressure();
       return;
     }
     const parent = msg.parentMsgId;
     const owner = parent === undefined ? undefined : this.owners.get(parent);
     if (parent !== undefined && channel !== 'stdin' && msg.msgType.endsWith('_reply')) this.owners.delete(parent);
-    if (owner) owner.send(channel, msg);
+    const target = owner && !owner.open ? this.successor(owner) : owner;
+    const waiting = owner && !target && owner.sessionId ? this.replay.get(owner.sessionId) : undefined;
+    if (waiting) waiting.push(channel, msg);
+    else if (target) target.send(channel, msg);
     else if (this.connections.size > 0) this.log.debug(`No connection waits for ${msg.msgType} (${channel}) on kernel ${this.kernel.id}; dropped`);
+  }
+
+  /** The open connection that took over a closed one's session_id, if any. */
+  private successor(conn: ClientConnection): ClientConnection | undefined {
+    if (!conn.sessionId) return undefined;
+    for (const other of this.connections) if (other.sessionId === conn.sessionId && other.open) return other;
+    return undefined;
   }
 
   private broadcastStatus(state: string): void {
@@ -151,7 +205,10 @@ function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
 export class KernelWebsockets {
   private readonly routers = new Map<string, KernelRouter>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly replayLimits: ReplayLimits,
+  ) {}
 
   selectProtocol(offered: Set<string>): string | false {
     return offered.has(V1_PROTOCOL) ? V1_PROTOCOL : false;
@@ -160,7 +217,7 @@ export class KernelWebsockets {
   accept(kernel: RunningKernel, ws: WebSocket, req: IncomingMessage): void {
     let router = this.routers.get(kernel.id);
     if (!router) {
-      router = new KernelRouter(kernel, this.log);
+      router = new KernelRouter(kernel, this.log, this.replayLimits);
       this.routers.set(kernel.id, router);
     }
     const sessionId = new URL(req.url ?? '/', 'http://x').searchParams.get('session_id') ?? undefined;
@@ -170,7 +227,9 @@ export class KernelWebsockets {
 
   /** The kernel is gone: its websockets close. */
   forget(kernelId: string): void {
-    this.routers.get(kernelId)?.closeAll(1000, 'Kernel shut down');
+    const router = this.routers.get(kernelId);
+    router?.closeAll(1000, 'Kernel shut down');
+    router?.dispose();
     this.routers.delete(kernelId);
   }
 
