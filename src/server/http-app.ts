@@ -62,6 +62,11 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     bodyLimit: cfg.max_body_size,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
+    // URLs the router cannot even parse (bad %-escapes, over-long segments) get our error shape too.
+    frameworkErrors: (err: Error & { statusCode?: number }, _req: FastifyRequest, reply: FastifyReply) => {
+      reply.headers(corsHeaders(cfg));
+      sendError(reply, err.statusCode ?? 400, err.message);
+    },
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance;
 
