@@ -29,6 +29,7 @@ export async function streamingFigure(ctx: BenchContext, opened: OpenedVariants)
     await v.client.execute(cell(1000), 60_000); // warm-up: 1 MB
   }
   let hwmUsable = true;
+  let largestMessage = 0;
   for (let r = 0; r < rounds; r++) {
     for (const v of roundOrder(variants, r)) {
       const pid = v.sys.serverPid;
@@ -41,6 +42,7 @@ export async function streamingFigure(ctx: BenchContext, opened: OpenedVariants)
       } finally {
         sampler?.stop();
       }
+      largestMessage = Math.max(largestMessage, outcome.maxStreamChars);
       if (outcome.streamChars !== expected) problems.push(`${v.name}: received ${outcome.streamChars} of ${expected} characters`);
       if (outcome.errors) problems.push(`${v.name}: the cell raised an error`);
       rates.get(v)!.push(outcome.streamChars / 1e6 / (outcome.ms / 1000));
@@ -58,7 +60,7 @@ export async function streamingFigure(ctx: BenchContext, opened: OpenedVariants)
   for (const v of variants) {
     const m = meters.get(v)!;
     m.noteClient(ctx, `output streaming, ${v.name}`);
-    data[v.name] = { system: v.sys.key, format: v.format, mb_per_s: rates.get(v), peak_rss_mib: peak(v), server_cpu: m.server, client_cpu: m.client };
+    data[v.name] = { system: v.sys.key, format: v.format, mb_per_s: rates.get(v), peak_rss_mib: peak(v), server_cpu: m.server, client_cpu: m.client, largest_message_mb: largestMessage / 1e6 };
     table.push([v.name, formatNumber(rate(v)), ...ratioCells(rate(v), rate(js), rate(limit)), formatNumber(peak(v)), ratioCells(peak(v), peak(js), undefined)[0], pct(m.server), pct(m.client)]);
   }
   const notes = [
@@ -82,6 +84,9 @@ export async function streamingFigure(ctx: BenchContext, opened: OpenedVariants)
       met: (peak(v) ?? Infinity) < 150,
     });
   }
+  // ipykernel batches a busy cell's output (its flush runs when the cell lets it): if the
+  // whole output arrives as one message, every server must hold at least that much at once.
+  notes.push(`largest single stream message seen: ${(largestMessage / 1e6).toFixed(1)} MB of text; a server holds at least one whole message in memory (ZeroMQ delivers messages whole).`);
   notes.push(...opened.missing);
   notes.push(...problems.map((p) => `PROBLEM: ${p}`));
   return { id: 'streaming', title: `Figure 3 — output streaming (${megabytes} MB in 1 KB lines)`, table, notes, data };

@@ -18,6 +18,8 @@ export interface ExecOutcome {
   ms: number;
   /** Characters of stream output (stdout/stderr text) that arrived for it. */
   streamChars: number;
+  /** The largest single stream message's text, in characters (how the kernel batched it). */
+  maxStreamChars: number;
   /** Number of iopub `error` messages for it (a failed cell makes a figure meaningless). */
   errors: number;
 }
@@ -33,8 +35,10 @@ export interface KernelClient {
 interface Pending {
   start: bigint;
   streamChars: number;
+  maxStreamChars: number;
   errors: number;
   resolve: (o: ExecOutcome) => void;
+  reject: (err: Error) => void;
   timer: NodeJS.Timeout;
 }
 
@@ -69,7 +73,7 @@ abstract class BaseClient implements KernelClient {
         this.executes.delete(msgId);
         reject(new Error(`${this.format} execute timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      const pending: Pending = { start: process.hrtime.bigint(), streamChars: 0, errors: 0, resolve, timer };
+      const pending: Pending = { start: process.hrtime.bigint(), streamChars: 0, maxStreamChars: 0, errors: 0, resolve, reject, timer };
       this.executes.set(msgId, pending);
       try {
         this.sendShell('execute_request', executeContent(code), msgId);
@@ -106,23 +110,29 @@ abstract class BaseClient implements KernelClient {
       if (!p) return;
       if (msgType === 'stream') {
         const text = content().text;
-        if (typeof text === 'string') p.streamChars += text.length;
+        if (typeof text === 'string') {
+          p.streamChars += text.length;
+          p.maxStreamChars = Math.max(p.maxStreamChars, text.length);
+        }
       } else if (msgType === 'error') {
         p.errors++;
       } else if (msgType === 'status' && content().execution_state === 'idle') {
         const ms = elapsedMs(p.start);
         clearTimeout(p.timer);
         this.executes.delete(parentId);
-        p.resolve({ ms, streamChars: p.streamChars, errors: p.errors });
+        p.resolve({ ms, streamChars: p.streamChars, maxStreamChars: p.maxStreamChars, errors: p.errors });
       }
     } else if (channel === 'shell' && msgType === 'kernel_info_reply') {
       this.replies.get(parentId)?.();
     }
   }
 
-  /** Forgets whatever is in flight (on close): their timers must not keep the process alive. */
-  protected forgetAll(): void {
-    for (const p of this.executes.values()) clearTimeout(p.timer);
+  /** Fails whatever is in flight (closed, or the connection dropped) instead of waiting for timeouts. */
+  protected failAll(why: string): void {
+    for (const p of this.executes.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error(`${this.format} client: ${why}`));
+    }
     this.executes.clear();
   }
 }
@@ -142,6 +152,8 @@ export class WsKernelClient extends BaseClient {
   ) {
     super();
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
+    ws.on('error', () => undefined); // 'close' follows and says it
+    ws.on('close', (code) => this.failAll(`websocket closed (${code})`));
   }
 
   /** Opens the channels websocket; `format` is what the server agreed to (v1 only if it chose it). */
@@ -197,7 +209,7 @@ export class WsKernelClient extends BaseClient {
   }
 
   async close(): Promise<void> {
-    this.forgetAll();
+    this.failAll('closed');
     if (this.ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -219,9 +231,12 @@ export class DirectKernelClient extends BaseClient {
     this.route(channel, msg.msgType, msg.parentMsgId, () => msg.contentJson());
   };
 
+  private readonly onDied = (): void => this.failAll('the kernel died');
+
   constructor(readonly kernel: RunningKernel) {
     super();
     kernel.on('message', this.onMessage);
+    kernel.on('died', this.onDied);
   }
 
   protected sendShell(msgType: string, content: Record<string, unknown>, msgId: string): void {
@@ -229,7 +244,8 @@ export class DirectKernelClient extends BaseClient {
   }
 
   async close(): Promise<void> {
-    this.forgetAll();
+    this.failAll('closed');
     this.kernel.off('message', this.onMessage);
+    this.kernel.off('died', this.onDied);
   }
 }
