@@ -231,7 +231,7 @@ async function main(): Promise<number> {
   );
   const seconds = (Date.now() - started) / 1000;
   const versions = ctx.systems.map((s) => `${s.label} ${s.version}`).join('; ');
-  const header = `kernel-gateway bench (${args.quick ? 'quick' : 'full'}) ${m.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} cores, ${m.cpu}, node ${m.node}, python ${m.python}, ipykernel ${m.ipykernel}; ${versions}; took ${seconds.toFixed(0)} s`;
+  const header = `kernel-gateway bench (${args.quick ? 'quick' : 'full'}) ${m.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} cores, ${m.cpu}, node ${m.node}, python ${m.python}, ipykernel ${m.ipykernel}; ${versions}; load average at start ${m.load_at_start[0]}; took ${seconds.toFixed(0)} s`;
   const text = [
     `# ${header}`,
     'Ratios: "vs JS" = this row / Jupyter Server (JSON websocket); "vs limit" = this row / the kernel driven directly over ZeroMQ. For times lower is better, for rates higher is better.',

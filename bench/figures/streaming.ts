@@ -21,6 +21,8 @@ export async function streamingFigure(ctx: BenchContext, opened: OpenedVariants)
   const variants = opened.open;
   const rates = new Map<OpenVariant, number[]>();
   const peaks = new Map<OpenVariant, number>();
+  /** RSS just before the run that had the highest peak: how much of the peak was already there. */
+  const before = new Map<OpenVariant, number>();
   const meters = new Map<OpenVariant, CpuMeter>();
   const problems: string[] = [];
   for (const v of variants) {
@@ -48,24 +50,29 @@ export async function streamingFigure(ctx: BenchContext, opened: OpenedVariants)
       rates.get(v)!.push(outcome.streamChars / 1e6 / (outcome.ms / 1000));
       if (pid !== undefined && sampler) {
         const hwm = hwmUsable ? (peakRssBytes(pid) ?? 0) : 0;
-        peaks.set(v, Math.max(peaks.get(v) ?? 0, sampler.max, hwm));
+        const peakNow = Math.max(sampler.max, hwm);
+        if (peakNow > (peaks.get(v) ?? 0)) {
+          peaks.set(v, peakNow);
+          before.set(v, sampler.samples[0] ?? 0);
+        }
       }
     }
   }
   const { js, limit } = references(variants);
   const rate = (v: OpenVariant | undefined): number | undefined => (v ? median(rates.get(v)!) : undefined);
   const peak = (v: OpenVariant | undefined): number | undefined => (v && peaks.has(v) ? peaks.get(v)! / MiB : undefined);
-  const table = [['system', 'MB/s', 'vs JS', 'vs limit', 'peak RSS MiB', 'vs JS', 'server CPU', 'client CPU']];
+  const rssBefore = (v: OpenVariant): number | undefined => (before.has(v) ? before.get(v)! / MiB : undefined);
+  const table = [['system', 'MB/s', 'vs JS', 'vs limit', 'peak RSS MiB', 'vs JS', 'RSS before MiB', 'server CPU', 'client CPU']];
   const data: Record<string, unknown> = {};
   for (const v of variants) {
     const m = meters.get(v)!;
     m.noteClient(ctx, `output streaming, ${v.name}`);
-    data[v.name] = { system: v.sys.key, format: v.format, mb_per_s: rates.get(v), peak_rss_mib: peak(v), server_cpu: m.server, client_cpu: m.client, largest_message_mb: largestMessage / 1e6 };
-    table.push([v.name, formatNumber(rate(v)), ...ratioCells(rate(v), rate(js), rate(limit)), formatNumber(peak(v)), ratioCells(peak(v), peak(js), undefined)[0], pct(m.server), pct(m.client)]);
+    data[v.name] = { system: v.sys.key, format: v.format, mb_per_s: rates.get(v), peak_rss_mib: peak(v), rss_before_mib: rssBefore(v), server_cpu: m.server, client_cpu: m.client, largest_message_mb: largestMessage / 1e6 };
+    table.push([v.name, formatNumber(rate(v)), ...ratioCells(rate(v), rate(js), rate(limit)), formatNumber(peak(v)), ratioCells(peak(v), peak(js), undefined)[0], formatNumber(rssBefore(v)), pct(m.server), pct(m.client)]);
   }
   const notes = [
     `${megabytes} MB printed in 1 KB lines per run, ${rounds} interleaved rounds (median MB/s, highest peak RSS); server CPU and client CPU as a share of one core.`,
-    hwmUsable ? 'peak RSS: VmHWM reset before each run, and VmRSS sampled every 20 ms.' : 'peak RSS: VmRSS sampled every 20 ms (VmHWM could not be reset here).',
+    `${hwmUsable ? 'peak RSS: VmHWM reset before each run, and VmRSS sampled every 20 ms' : 'peak RSS: VmRSS sampled every 20 ms (VmHWM could not be reset here)'}; RSS before: the server's RSS as that run began (what earlier figures left in its heap counts in the peak too).`,
   ];
   for (const v of variants.filter((x) => x.sys.key === 'gateway')) {
     const lim = rate(limit);
