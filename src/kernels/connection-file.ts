@@ -31,10 +31,27 @@ function freePort(ip: string): Promise<{ port: number; release: () => Promise<vo
   });
 }
 
-/** Five distinct free ports: all are held open together so none is handed out twice. */
+/** Ports handed out lately: the OS may offer a just-released port again before the kernel
+ *  that got it has bound it, so concurrent launches could otherwise collide. */
+const recentlyAllocated = new Map<number, number>();
+const RESERVE_MS = 120_000;
+
+/** Five distinct free ports, none handed out by this process in the last two minutes. */
 export async function allocatePorts(ip = '127.0.0.1'): Promise<number[]> {
-  const held = await Promise.all([0, 1, 2, 3, 4].map(() => freePort(ip)));
-  await Promise.all(held.map((h) => h.release()));
+  const now = Date.now();
+  for (const [port, until] of recentlyAllocated) if (until < now) recentlyAllocated.delete(port);
+  const held: { port: number; release: () => Promise<void> }[] = [];
+  const rejected: { release: () => Promise<void> }[] = [];
+  try {
+    while (held.length < 5) {
+      const candidate = await freePort(ip);
+      if (recentlyAllocated.has(candidate.port) || held.some((h) => h.port === candidate.port)) rejected.push(candidate);
+      else held.push(candidate);
+    }
+  } finally {
+    await Promise.all([...held, ...rejected].map((h) => h.release()));
+  }
+  for (const h of held) recentlyAllocated.set(h.port, now + RESERVE_MS);
   return held.map((h) => h.port);
 }
 

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { kernelEnvironment, type KernelEnvPolicy } from './kernel-env.js';
 import type { KernelSpecManager } from './kernelspecs.js';
 import type { Logger } from './logger.js';
-import { RunningKernel } from './running-kernel.js';
+import { KernelExitedEarlyError, RunningKernel, type LaunchOptions } from './running-kernel.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { seedKernel, type SeedPlan } from './seeding.js';
 
@@ -72,7 +72,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     try {
       const gatewayEnv = { ...(this.opts.gatewayEnv ?? process.env), JPY_PARENT_PID: String(process.pid) };
       const env = kernelEnvironment(gatewayEnv, request.env, spec.spec.env, this.opts.envPolicy);
-      const kernel = await RunningKernel.launch({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log });
+      const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log });
       if (this.seed) {
         try {
           await seedKernel(kernel, this.seed);
@@ -89,6 +89,19 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       return kernel;
     } finally {
       this.launching--;
+    }
+  }
+
+  /** A kernel that exits during start-up is tried again with fresh ports: another process may
+   *  have taken one of its ports between allocation and bind. A timeout is not retried. */
+  private async launchWithRetry(opts: LaunchOptions, attempts = 3): Promise<RunningKernel> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RunningKernel.launch(opts);
+      } catch (err) {
+        if (!(err instanceof KernelExitedEarlyError) || attempt >= attempts) throw err;
+        this.opts.log.warn(`${err.message}; trying again with new ports (attempt ${attempt + 1} of ${attempts})`);
+      }
     }
   }
 

@@ -30,6 +30,8 @@ export interface LaunchOptions {
 }
 
 export class KernelLaunchError extends Error {}
+/** The process ended before it answered kernel_info_request (often: a port was taken). */
+export class KernelExitedEarlyError extends KernelLaunchError {}
 
 /** 'requested': REST restart (the client knows); 'died': the automatic restart after a death. */
 export type RestartReason = 'requested' | 'died';
@@ -202,7 +204,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
       child.once('error', () => resolve());
     });
     const exitedEarly = this.exited.then(() => {
-      throw new KernelLaunchError(`Kernel "${this.name}" exited during start-up (exit code ${child.exitCode ?? child.signalCode})`);
+      throw new KernelExitedEarlyError(`Kernel "${this.name}" exited during start-up (exit code ${child.exitCode ?? child.signalCode})`);
     });
     failedToSpawn.catch(() => undefined);
     exitedEarly.catch(() => undefined);

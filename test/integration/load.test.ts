@@ -1,0 +1,75 @@
+// Load: concurrent starts never exceed max_kernels while the gateway stays responsive, and 32
+// kernels with a websocket client each all stream numbered lines that arrive complete, in
+// order and once.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { kernelPids, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { RawKernelClient } from '../helpers/raw-kernel-client.js';
+
+const KERNELS = 32;
+const EXTRA = 4;
+const LINES = 300;
+let gw: GatewayProcess;
+let ids: string[] = [];
+
+before(async () => {
+  gw = await startGateway([`--KernelGatewayApp.max_kernels=${KERNELS}`, '--KernelGatewayApp.kernel_launch_timeout=180', '--JupyterWebsocketPersonality.list_kernels=True']);
+});
+after(async () => {
+  await gw.stop();
+});
+
+test(`${KERNELS + EXTRA} simultaneous starts: exactly ${KERNELS} succeed, the rest get 403, /api stays responsive`, async () => {
+  let starting = true;
+  const apiLatencies: number[] = [];
+  const prober = (async () => {
+    while (starting) {
+      const t0 = performance.now();
+      const res = await fetch(gw.url + '/api');
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      apiLatencies.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const t0 = performance.now();
+  const results = await Promise.all(Array.from({ length: KERNELS + EXTRA }, () => fetch(gw.url + '/api/kernels', { method: 'POST', body: '{}' }).then(async (r) => ({ status: r.status, body: await r.json() }))));
+  const elapsed = performance.now() - t0;
+  starting = false;
+  await prober;
+  const ok = results.filter((r) => r.status === 201);
+  const refused = results.filter((r) => r.status === 403);
+  assert.equal(ok.length, KERNELS);
+  assert.equal(refused.length, EXTRA);
+  for (const r of refused) assert.equal(r.body.reason, 'Forbidden');
+  ids = ok.map((r) => r.body.id as string);
+  const listed = await (await fetch(gw.url + '/api/kernels')).json();
+  assert.equal(listed.length, KERNELS);
+  apiLatencies.sort((a, b) => a - b);
+  console.log(`# ${KERNELS} kernels started concurrently in ${(elapsed / 1000).toFixed(1)} s; GET /api meanwhile: ${apiLatencies.length} probes, median ${apiLatencies[apiLatencies.length >> 1]?.toFixed(1)} ms, max ${apiLatencies[apiLatencies.length - 1]?.toFixed(1)} ms`);
+});
+
+test(`${KERNELS} kernels, a client each, printing ${LINES} numbered lines: all arrive in order, once`, async () => {
+  assert.equal(ids.length, KERNELS);
+  const clients = await Promise.all(ids.map((id) => RawKernelClient.connect(gw.url, id)));
+  try {
+    const t0 = performance.now();
+    const outputs = await Promise.all(
+      clients.map((c, k) => c.execute(`import sys\nfor i in range(${LINES}):\n    print(f"k${k} line {i}", flush=(i % 7 == 0))\n`)),
+    );
+    const elapsed = performance.now() - t0;
+    let total = 0;
+    outputs.forEach((msgs, k) => {
+      const ids = msgs.map((m) => m.header.msg_id);
+      assert.equal(new Set(ids).size, ids.length, `kernel ${k}: no duplicate messages`);
+      const lines = msgs.filter((m) => m.header.msg_type === 'stream').map((m) => String(m.content.text)).join('').split('\n').filter(Boolean);
+      assert.deepEqual(lines, Array.from({ length: LINES }, (_, i) => `k${k} line ${i}`), `kernel ${k}: every line, in order`);
+      total += lines.length;
+    });
+    console.log(`# ${total} lines from ${KERNELS} kernels in ${(elapsed / 1000).toFixed(1)} s; lines lost: 0`);
+  } finally {
+    for (const c of clients) c.close();
+  }
+  await Promise.all(ids.map((id) => fetch(`${gw.url}/api/kernels/${id}`, { method: 'DELETE' })));
+  for (const id of ids) assert.deepEqual(await kernelPids(id), []);
+});
