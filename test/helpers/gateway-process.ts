@@ -13,15 +13,21 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startGateway(args: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<GatewayProcess> {
-  const proc = spawn(process.execPath, [BIN, '--port=0', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Starts the gateway on a free port (--port=0) with the test's env plus `env`. */
+export function startGateway(args: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<GatewayProcess> {
+  return launchGatewayProcess(['--port=0', ...args], { ...process.env, ...env }, timeoutMs);
+}
+
+/** Spawns the gateway with exactly these arguments and env; killed if it never listens. */
+export async function launchGatewayProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<GatewayProcess> {
+  const proc = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in time:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`gateway did not start in time:\n${output}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       const m = /Jupyter Kernel Gateway \S+ at (\S+)/.exec(output);

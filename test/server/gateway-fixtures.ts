@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, type GatewayProcess } from '../helpers/gateway-process.js';
+import { BIN, launchGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 
 /** Temp JUPYTER_CONFIG_DIR and JUPYTER_RUNTIME_DIR, so tests never read or write the user's. */
 export function jupyterDirs(): { root: string; env: NodeJS.ProcessEnv; cleanup(): void } {
@@ -48,41 +48,8 @@ export function runCommand(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 2
 }
 
 /** Starts the gateway with exactly `args` (the port comes from them, env or a config file). */
-export async function launchGateway(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<GatewayProcess> {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: gatewayEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`gateway did not start in time:\n${output}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const m = /Jupyter Kernel Gateway \S+ at (\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited (${code}) before listening:\n${output}`));
-    });
-  });
-  return {
-    url,
-    port: Number(new URL(url).port),
-    proc,
-    logs: () => output,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
-      proc.kill(signal);
-      return exited;
-    },
-  };
+export function launchGateway(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<GatewayProcess> {
+  return launchGatewayProcess(args, gatewayEnv(env), timeoutMs);
 }
 
 /** A port nothing listens on right now. */
