@@ -16,7 +16,7 @@ import { measureIdleRss, memoryAndConcurrencyFigures, type IdleRss } from './fig
 import { killLeftovers, processRunning, waitFor } from './lib/procs.js';
 import { pct, type BenchContext, type FigureReport, type TargetCheck } from './lib/report.js';
 import { renderMarkdownTable, renderTable } from './lib/stats.js';
-import { DirectSystem, GatewaySystem, JupyterServerSystem, ensureJupyterServer, type SystemUnderTest } from './lib/systems.js';
+import { DirectSystem, GatewaySystem, JupyterServerSystem, ensureDebianPackages, type SystemUnderTest } from './lib/systems.js';
 import { openVariants } from './lib/variants.js';
 
 const BENCH_SRC = fileURLToPath(new URL('../../bench/', import.meta.url));
@@ -156,8 +156,9 @@ async function main(): Promise<number> {
   const show = (f: FigureReport): void => void figures.push(f);
   try {
     const candidates: SystemUnderTest[] = [new GatewaySystem(root)];
-    const jsMissing = ensureJupyterServer(log);
-    if (jsMissing) notes.push(`Jupyter Server NOT MEASURED: ${jsMissing}; ratios against it are shown as —.`);
+    const missing = ensureDebianPackages(log);
+    if (missing.ipykernel) notes.push(`ipykernel missing: ${missing.ipykernel}; no kernel can start, so every figure will fail.`);
+    if (missing.jupyterServer) notes.push(`Jupyter Server NOT MEASURED: ${missing.jupyterServer}; ratios against it are shown as —.`);
     else candidates.push(new JupyterServerSystem(root));
     candidates.push(new DirectSystem(root));
     for (const s of candidates) {

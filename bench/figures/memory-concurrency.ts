@@ -92,7 +92,7 @@ export async function memoryAndConcurrencyFigures(ctx: BenchContext, idle: Map<S
   const levels = [8, 32];
   const maxKernels = Math.max(...levels);
   const rounds = ctx.quick ? 1 : 2;
-  const durationMs = ctx.quick ? 3000 : 10_000;
+  const durationMs = ctx.quick ? 2500 : 10_000;
   const kernels = new Map<SystemUnderTest, KernelHandle[]>();
   const clients = new Map<SystemUnderTest, KernelClient[]>();
   const perKernel = new Map<SystemUnderTest, { slope: number; stderr: number }>();
@@ -114,7 +114,7 @@ export async function memoryAndConcurrencyFigures(ctx: BenchContext, idle: Map<S
         while (ks.length < maxKernels) {
           ks.push(...(await startKernels(s, ks.length === 0 ? 1 : Math.min(4, maxKernels - ks.length), 4)));
           if (s.serverPid === undefined) continue;
-          const v = await steadyRss(s.serverPid, ks.length === 1 ? 1000 : 400, 400);
+          const v = await steadyRss(s.serverPid, ks.length === 1 ? 1000 : ctx.quick ? 250 : 400, ctx.quick ? 250 : 400);
           if (v !== undefined) {
             xs.push(ks.length);
             ys.push(v);

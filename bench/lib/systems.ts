@@ -7,7 +7,7 @@
 // how leftovers are found and killed when a system stops.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KernelSpecManager } from '../../src/kernels/kernelspecs.js';
@@ -212,23 +212,32 @@ export class GatewaySystem extends HttpServerSystem {
   }
 }
 
-/** Whether Debian's Jupyter Server can be imported by /usr/bin/python3. */
-function jupyterServerImportable(): boolean {
-  return spawnSync('/usr/bin/python3', ['-c', 'import jupyter_server'], { stdio: 'ignore' }).status === 0;
-}
+const importable = (module: string): boolean => spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
 
-/** Installs python3-jupyter-server with apt-get when missing; returns why not, or undefined. */
-export function ensureJupyterServer(log: (m: string) => void): string | undefined {
-  if (jupyterServerImportable()) return undefined;
-  if (process.getuid?.() !== 0) return 'python3-jupyter-server is not installed and the bench is not root (apt-get install python3-jupyter-server)';
-  log('[bench] installing python3-jupyter-server with apt-get (once)');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = (): number | null => spawnSync('apt-get', ['install', '-y', '-qq', 'python3-jupyter-server'], { stdio: ['ignore', 'ignore', 'inherit'], env }).status;
-  if (install() !== 0) {
-    spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-    if (install() !== 0) return 'apt-get install python3-jupyter-server failed';
+/**
+ * Installs what the bench drives from Debian when it is missing, with apt-get (root only):
+ * python3-ipykernel (the kernel, with its /usr/share/jupyter/kernels/python3 spec) and
+ * python3-jupyter-server. Returns, per package, why it is still missing.
+ */
+export function ensureDebianPackages(log: (m: string) => void): { ipykernel?: string; jupyterServer?: string } {
+  const wanted: [string, string, () => boolean][] = [
+    ['python3-ipykernel', 'ipykernel', () => importable('ipykernel') && existsSync('/usr/share/jupyter/kernels/python3/kernel.json')],
+    ['python3-jupyter-server', 'jupyter_server', () => importable('jupyter_server')],
+  ];
+  const missing = wanted.filter(([, , ok]) => !ok());
+  if (missing.length && process.getuid?.() === 0) {
+    const names = missing.map(([pkg]) => pkg);
+    log(`[bench] installing ${names.join(' ')} with apt-get (once)`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const install = (): number | null => spawnSync('apt-get', ['install', '-y', '-qq', ...names], { stdio: ['ignore', 'ignore', 'inherit'], env }).status;
+    if (install() !== 0) {
+      spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+      install();
+    }
   }
-  return jupyterServerImportable() ? undefined : 'python3-jupyter-server installed but `import jupyter_server` still fails';
+  const why = (pkg: string, module: string, ok: () => boolean): string | undefined =>
+    ok() ? undefined : process.getuid?.() === 0 ? `apt-get install ${pkg} did not make \`import ${module}\` work` : `${pkg} is not installed and the bench is not root (apt-get install ${pkg})`;
+  return { ipykernel: why(...wanted[0]!), jupyterServer: why(...wanted[1]!) };
 }
 
 export class JupyterServerSystem extends HttpServerSystem {
