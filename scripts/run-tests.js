@@ -25,5 +25,5 @@ const files = find(testRoot)
 if (!['/usr/share/jupyter/kernels/python3', '/usr/local/share/jupyter/kernels/python3'].some((d) => existsSync(d)) && !process.env.JUPYTER_PATH) {
   console.error('[test] no python3 kernelspec found: install Debian\'s python3-ipykernel (apt-get install python3-ipykernel xpython) for the integration tests');
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', ...files], { cwd: root, stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);

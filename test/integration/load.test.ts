@@ -13,7 +13,7 @@ let gw: GatewayProcess;
 let ids: string[] = [];
 
 before(async () => {
-  gw = await startGateway([`--KernelGatewayApp.max_kernels=${KERNELS}`, '--KernelGatewayApp.kernel_launch_timeout=180', '--JupyterWebsocketPersonality.list_kernels=True']);
+  gw = await startGateway([`--KernelGatewayApp.max_kernels=${KERNELS}`, '--KernelGatewayApp.kernel_launch_timeout=90', '--JupyterWebsocketPersonality.list_kernels=True']);
 });
 after(async () => {
   await gw.stop();
