@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { makeMessage, type Channel } from '../../src/protocol/message.js';
 import { RawMessage } from '../../src/protocol/wire.js';
-import { V1_PROTOCOL, encodeForClient } from '../../src/protocol/websocket-codec.js';
+import { V1_PROTOCOL, encodeForClient, joinFrame } from '../../src/protocol/websocket-codec.js';
 import type { RunningKernel } from '../../src/kernels/running-kernel.js';
 
 export type ClientFormat = 'json' | 'v1' | 'zmq';
@@ -175,7 +175,7 @@ export class WsKernelClient extends BaseClient {
 
   protected sendShell(msgType: string, content: Record<string, unknown>, msgId: string): void {
     if (this.format === 'v1') {
-      this.ws.send(encodeForClient('shell', this.newMessage(msgType, content, msgId), 'v1').data, { binary: true });
+      this.ws.send(joinFrame(encodeForClient('shell', this.newMessage(msgType, content, msgId), 'v1')), { binary: true });
     } else {
       const m = makeMessage(msgType, content, this.session);
       m.header.msg_id = msgId;

@@ -10,9 +10,22 @@ export const V1_PROTOCOL = 'v1.kernel.websocket.jupyter.org';
 
 export type WebsocketFormat = 'json' | 'v1';
 
+/** One websocket message as the list of byte runs it is made of, in order: joined for small
+ *  messages, or sent as fragments so that a large output is never copied into one buffer. */
 export interface EncodedFrame {
-  data: Buffer;
+  parts: Buffer[];
+  byteLength: number;
   binary: boolean;
+}
+
+export function joinFrame(frame: EncodedFrame): Buffer {
+  return frame.parts.length === 1 ? frame.parts[0]! : Buffer.concat(frame.parts, frame.byteLength);
+}
+
+function frameOf(parts: Buffer[], binary: boolean): EncodedFrame {
+  let byteLength = 0;
+  for (const p of parts) byteLength += p.length;
+  return { parts, byteLength, binary };
 }
 
 export interface ClientMessage {
@@ -32,7 +45,7 @@ function orEmpty(b: Buffer): Buffer {
 
 /** Encodes a kernel message for one client's format. */
 export function encodeForClient(channel: string, msg: RawMessage, format: WebsocketFormat): EncodedFrame {
-  return format === 'v1' ? { data: encodeV1(channel, msg), binary: true } : encodeJson(channel, msg);
+  return format === 'v1' ? encodeV1(channel, msg) : encodeJson(channel, msg);
 }
 
 function encodeJson(channel: string, msg: RawMessage): EncodedFrame {
@@ -40,20 +53,22 @@ function encodeJson(channel: string, msg: RawMessage): EncodedFrame {
   const tail = Buffer.from(
     `,"msg_id":${JSON.stringify(String(header.msg_id ?? ''))},"msg_type":${JSON.stringify(String(header.msg_type ?? ''))},"channel":${JSON.stringify(channel)},"buffers":[]}`,
   );
-  const json = Buffer.concat([LEFT, msg.header, PARENT, orEmpty(msg.parentHeader), METADATA, orEmpty(msg.metadata), CONTENT, orEmpty(msg.content), tail]);
-  if (msg.buffers.length === 0) return { data: json, binary: false };
-  const parts = [json, ...msg.buffers];
-  const table = Buffer.alloc(4 * (parts.length + 1));
-  table.writeUInt32BE(parts.length, 0);
+  const json = [LEFT, msg.header, PARENT, orEmpty(msg.parentHeader), METADATA, orEmpty(msg.metadata), CONTENT, orEmpty(msg.content), tail];
+  if (msg.buffers.length === 0) return frameOf(json, false);
+  let jsonLength = 0;
+  for (const p of json) jsonLength += p.length;
+  const lengths = [jsonLength, ...msg.buffers.map((b) => b.length)];
+  const table = Buffer.alloc(4 * (lengths.length + 1));
+  table.writeUInt32BE(lengths.length, 0);
   let offset = table.length;
-  parts.forEach((part, i) => {
+  lengths.forEach((length, i) => {
     table.writeUInt32BE(offset, 4 * (i + 1));
-    offset += part.length;
+    offset += length;
   });
-  return { data: Buffer.concat([table, ...parts]), binary: true };
+  return frameOf([table, ...json, ...msg.buffers], true);
 }
 
-function encodeV1(channel: string, msg: RawMessage): Buffer {
+function encodeV1(channel: string, msg: RawMessage): EncodedFrame {
   const parts = [Buffer.from(channel, 'utf8'), msg.header, orEmpty(msg.parentHeader), orEmpty(msg.metadata), orEmpty(msg.content), ...msg.buffers];
   const count = parts.length + 1; // a start offset for every part, plus the end
   const table = Buffer.alloc(8 * (1 + count));
@@ -64,7 +79,7 @@ function encodeV1(channel: string, msg: RawMessage): Buffer {
     offset += part.length;
     table.writeBigUInt64LE(BigInt(offset), 8 * (i + 2));
   });
-  return Buffer.concat([table, ...parts]);
+  return frameOf([table, ...parts], true);
 }
 
 /** Decodes one frame from a client; throws WireError for anything malformed. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { makeMessage } from '../../src/protocol/message.js';
 import { RawMessage, WireError } from '../../src/protocol/wire.js';
-import { decodeFromClient, encodeForClient } from '../../src/protocol/websocket-codec.js';
+import { decodeFromClient, encodeForClient, joinFrame } from '../../src/protocol/websocket-codec.js';
 
 // The codec must agree with the client JupyterLab uses.
 const require = createRequire(import.meta.url);
@@ -28,7 +28,7 @@ test('JSON format: JupyterLab decodes what we encode (text frame)', () => {
   const raw = kernelMessage();
   const frame = encodeForClient('iopub', raw, 'json');
   assert.equal(frame.binary, false);
-  const msg = deserialize(frame.data.toString('utf8')) as { channel: string; content: { text: string }; header: { msg_id: string }; parent_header: { msg_id: string } };
+  const msg = deserialize(joinFrame(frame).toString('utf8')) as { channel: string; content: { text: string }; header: { msg_id: string }; parent_header: { msg_id: string } };
   assert.equal(msg.channel, 'iopub');
   assert.equal(msg.content.text, 'héllo\n');
   assert.equal(msg.header.msg_id, raw.msgId);
@@ -38,7 +38,7 @@ test('JSON format: JupyterLab decodes what we encode (text frame)', () => {
 test('JSON format with buffers: JupyterLab decodes the legacy binary frame', () => {
   const frame = encodeForClient('iopub', kernelMessage([Buffer.from([9, 8, 7]), Buffer.from('ab')]), 'json');
   assert.equal(frame.binary, true);
-  const msg = deserialize(toArrayBuffer(frame.data)) as { buffers: DataView[]; content: { text: string } };
+  const msg = deserialize(toArrayBuffer(joinFrame(frame))) as { buffers: DataView[]; content: { text: string } };
   assert.equal(msg.content.text, 'héllo\n');
   assert.deepEqual(msg.buffers.map((b) => [...new Uint8Array(b.buffer, b.byteOffset, b.byteLength)]), [[9, 8, 7], [97, 98]]);
 });
@@ -46,7 +46,7 @@ test('JSON format with buffers: JupyterLab decodes the legacy binary frame', () 
 test('v1 format: JupyterLab decodes what we encode, buffers included', () => {
   const frame = encodeForClient('shell', kernelMessage([Buffer.from([1, 2])]), 'v1');
   assert.equal(frame.binary, true);
-  const msg = deserialize(toArrayBuffer(frame.data), V1) as { channel: string; buffers: DataView[]; content: { name: string } };
+  const msg = deserialize(toArrayBuffer(joinFrame(frame)), V1) as { channel: string; buffers: DataView[]; content: { name: string } };
   assert.equal(msg.channel, 'shell');
   assert.equal(msg.content.name, 'stdout');
   assert.equal(msg.buffers.length, 1);

@@ -8,13 +8,15 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { makeMessage, CLIENT_CHANNELS, type Channel } from '../../protocol/message.js';
 import { RawMessage, WireError } from '../../protocol/wire.js';
-import { V1_PROTOCOL, decodeFromClient, encodeForClient, type WebsocketFormat } from '../../protocol/websocket-codec.js';
+import { V1_PROTOCOL, decodeFromClient, encodeForClient, joinFrame, type WebsocketFormat } from '../../protocol/websocket-codec.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
 import type { RequestChannel } from '../../kernels/kernel-channels.js';
 import type { Logger } from '../../kernels/logger.js';
 import { REPLAY_DROPPED_MSG_TYPE, SessionReplayBuffer, type ReplayLimits } from './session-replay.js';
 
 const HIGH_WATER = 16 * 1024 * 1024;
+/** Messages this large are sent as fragments rather than joined into one buffer. */
+const FRAGMENT_ABOVE = 256 * 1024;
 const LOW_WATER = 4 * 1024 * 1024;
 const STUCK_MS = 30_000;
 /** Requests whose replies are still awaited, per kernel; old entries go first past this. */
@@ -34,7 +36,13 @@ export class ClientConnection {
   send(channel: string, msg: RawMessage): void {
     if (!this.open) return;
     const frame = encodeForClient(channel, msg, this.format);
-    this.ws.send(frame.data, { binary: frame.binary });
+    if (frame.byteLength < FRAGMENT_ABOVE) {
+      this.ws.send(joinFrame(frame), { binary: frame.binary });
+      return;
+    }
+    // A large message goes out as websocket fragments of its parts: no copy of the output.
+    const last = frame.parts.length - 1;
+    frame.parts.forEach((part, i) => this.ws.send(part, { binary: frame.binary, fin: i === last }));
   }
 }
 
