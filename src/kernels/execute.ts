@@ -33,6 +33,7 @@ export function executeCode(kernel: RunningKernel, code: string, opts: { timeout
       kernel.off('message', onMessage);
       kernel.off('died', onDied);
       kernel.off('restarting', onDied);
+      kernel.off('ending', onEnding);
       if (timer) clearTimeout(timer);
       if (err) reject(err);
       else resolve(outcome);
@@ -65,8 +66,13 @@ export function executeCode(kernel: RunningKernel, code: string, opts: { timeout
       outcome.status = 'died';
       finish(new KernelDiedError(`Kernel ${kernel.id} died while executing code`));
     };
+    const onEnding = (): void => {
+      outcome.status = 'died';
+      finish(new KernelDiedError(`Kernel ${kernel.id} was shut down while executing code`));
+    };
     kernel.on('message', onMessage);
     kernel.once('died', onDied);
+    kernel.once('ending', onEnding);
     kernel.once('restarting', onDied);
     const timer = opts.timeoutMs ? setTimeout(() => finish(new Error(`Execution timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs) : undefined;
     kernel.send('shell', RawMessage.fromMessage(msg)).catch((err: Error) => finish(err));

@@ -22,8 +22,6 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
   private readonly iopub: Subscriber;
   private readonly sendChains = new Map<RequestChannel, Promise<unknown>>();
   private closed = false;
-  /** While set, the iopub loop waits: back-pressure from slow websocket clients. */
-  private iopubGate: Promise<void> | undefined;
 
   constructor(
     private readonly info: ConnectionInfo,
@@ -57,27 +55,25 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
     return next;
   }
 
-  /** Pauses reading iopub until `released` settles (ZeroMQ queues meanwhile). */
-  holdIopub(released: Promise<void>): void {
-    const gate = released.finally(() => {
-      if (this.iopubGate === gate) this.iopubGate = undefined;
-    });
-    this.iopubGate = gate;
-  }
-
   private async receiveLoop(channel: Channel, socket: Socket & AsyncIterable<Buffer[]>): Promise<void> {
     try {
       for await (const frames of socket) {
         let msg: RawMessage;
         try {
           msg = decodeWire(frames, this.signer).message;
-          void msg.headerJson; // a message without a readable header cannot be routed
+          // A message without readable headers cannot be routed.
+          void msg.headerJson;
+          void msg.parentJson;
         } catch (err) {
           this.log.warn(`Dropped a message on ${channel}: ${(err as Error).message}`);
           continue;
         }
-        this.emit('message', channel, msg);
-        if (channel === 'iopub' && this.iopubGate) await this.iopubGate;
+        try {
+          this.emit('message', channel, msg);
+        } catch (err) {
+          // One message that trips a listener must not end this channel's loop.
+          this.log.error(`Handling a ${msg.msgType} message on ${channel} failed: ${(err as Error).stack ?? err}`);
+        }
       }
     } catch (err) {
       if (!this.closed) this.log.error(`ZeroMQ ${channel} socket failed: ${(err as Error).message}`);

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { kernelEnvironment, type KernelEnvPolicy } from './kernel-env.js';
 import type { KernelSpecManager } from './kernelspecs.js';
 import type { Logger } from './logger.js';
-import { KernelExitedEarlyError, RunningKernel, type LaunchOptions } from './running-kernel.js';
+import { KernelExitedEarlyError, KernelLaunchError, RunningKernel, type LaunchOptions } from './running-kernel.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { seedKernel, type SeedPlan } from './seeding.js';
 
@@ -44,6 +44,9 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
   private launching = 0;
   private readonly restartTimes = new Map<string, number[]>();
   private readonly heartbeats = new Map<string, HeartbeatMonitor>();
+  /** Every kernel from spawn until its process is ended: launching and ending ones included. */
+  private readonly live = new Set<RunningKernel>();
+  private closing = false;
   private seed?: SeedPlan;
 
   constructor(private readonly opts: KernelManagerOptions) {
@@ -64,6 +67,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     const name = this.resolveName(request.name);
     const spec = this.opts.specs.get(name);
     if (!spec) throw new NoSuchKernelSpecError(`No such kernel named ${name}`);
+    if (this.closing) throw new KernelLaunchError('The gateway is shutting down');
     const max = this.opts.maxKernels;
     if (max !== undefined && max !== null && this.kernels.size + this.launching >= max) {
       throw new KernelLimitError(`Maximum number of kernels (${max}) reached`);
@@ -72,7 +76,11 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     try {
       const gatewayEnv = { ...(this.opts.gatewayEnv ?? process.env), JPY_PARENT_PID: String(process.pid) };
       const env = kernelEnvironment(gatewayEnv, request.env, spec.spec.env, this.opts.envPolicy);
-      const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log });
+      const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log, track: (k) => this.track(k) });
+      if (this.closing) {
+        await kernel.shutdown(true);
+        throw new KernelLaunchError('The gateway is shutting down');
+      }
       if (this.seed) {
         try {
           await seedKernel(kernel, this.seed);
@@ -90,6 +98,13 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     } finally {
       this.launching--;
     }
+  }
+
+  private track(kernel: RunningKernel): void {
+    this.live.add(kernel);
+    kernel.once('ending', () => {
+      void kernel.shutdown().finally(() => this.live.delete(kernel));
+    });
   }
 
   /** A kernel that exits during start-up is tried again with fresh ports: another process may
@@ -137,13 +152,16 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     return true;
   }
 
+  /** Ends every kernel, those still launching too; no kernel starts after this. */
   async shutdownAll(now = false): Promise<void> {
+    this.closing = true;
     await Promise.all([...this.kernels.keys()].map((id) => this.shutdown(id, now)));
+    await Promise.all([...this.live].map((k) => k.shutdown(true)));
   }
 
   /** Last resort at process exit: no kernel may outlive the gateway. */
   killAllNow(): void {
-    for (const kernel of this.kernels.values()) kernel.signal('SIGKILL');
+    for (const kernel of this.live) kernel.signal('SIGKILL');
   }
 
   /** A kernel whose heartbeat stopped is killed; its death then takes the usual path. */

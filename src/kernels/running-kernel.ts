@@ -27,6 +27,8 @@ export interface LaunchOptions {
   runtimeDir: string;
   launchTimeoutMs: number;
   log: Logger;
+  /** Told of the kernel as soon as it exists, before it is ready (so it can be ended if need be). */
+  track?: (kernel: RunningKernel) => void;
 }
 
 export class KernelLaunchError extends Error {}
@@ -43,9 +45,10 @@ export interface RunningKernelEvents {
   died: [code: number | null, signal: NodeJS.Signals | null];
   /** A restart begins; after a death, clients should see iopub `status: restarting`. */
   restarting: [reason: RestartReason];
-  restarted: [];
   /** Given up on after too many deaths: clients should see `status: dead`. */
   dead: [];
+  /** shutdown() began: whatever waits on this kernel should stop waiting. */
+  ending: [];
 }
 
 const SHUTDOWN_WAIT_MS = 5000;
@@ -65,6 +68,9 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   private readonly pending = new Map<string, (msg: RawMessage) => void>();
   /** Set while the process starts or restarts, until it answered kernel_info on shell and iopub. */
   private starting?: Promise<void>;
+  /** The restart in flight: a second restart joins it, shutdown waits for it. */
+  private restarting?: Promise<void>;
+  private ended?: Promise<void>;
   private readonly channels: KernelChannels;
   private readonly connectionFile: string;
 
@@ -89,6 +95,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   static async launch(opts: LaunchOptions): Promise<RunningKernel> {
     const info = await newConnectionInfo(opts.spec.name);
     const kernel = new RunningKernel(opts.spec, info, opts.env, opts.launchTimeoutMs, opts.log, opts.runtimeDir, opts.id ?? randomUUID());
+    opts.track?.(kernel);
     try {
       await kernel.startProcess();
       return kernel;
@@ -126,10 +133,6 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     this.touch();
     while (this.starting) await this.starting;
     return this.channels.send(channel, msg);
-  }
-
-  holdIopub(released: Promise<void>): void {
-    this.channels.holdIopub(released);
   }
 
   heartbeat(timeoutMs: number): Promise<boolean> {
@@ -179,6 +182,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   }
 
   private async spawnAndWait(): Promise<void> {
+    if (this.ending) throw new KernelLaunchError(`Kernel ${this.id} is shutting down`);
     const argv = this.spec.spec.argv.map((a) => a.replaceAll('{connection_file}', this.connectionFile).replaceAll('{resource_dir}', this.spec.resourceDir));
     this.executionState = 'starting';
     this.expectingExit = false;
@@ -214,7 +218,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   /** kernel_info_request until both the shell reply and an iopub message have arrived. */
   private async waitReady(): Promise<void> {
     const deadline = Date.now() + this.launchTimeoutMs;
-    while (Date.now() < deadline && this.process?.exitCode === null && this.process.signalCode === null) {
+    while (Date.now() < deadline && !this.ending && this.process?.exitCode === null && this.process.signalCode === null) {
       const msg = makeMessage('kernel_info_request', {}, this.session);
       let sawIopub = false;
       const onIopub = (channel: Channel, m: RawMessage): void => {
@@ -239,6 +243,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
       }
     }
     if (this.process?.exitCode !== null || this.process?.signalCode !== null) return; // exitedEarly reports it
+    if (this.ending) throw new KernelLaunchError(`Kernel ${this.id} was shut down while starting`);
     throw new KernelLaunchError(`Kernel "${this.name}" did not answer kernel_info_request within ${Math.round(this.launchTimeoutMs / 1000)} s`);
   }
 
@@ -251,8 +256,17 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     }
   }
 
-  /** Ends the current process and starts a fresh one under the same id and connection info. */
-  async restart(reason: RestartReason = 'requested'): Promise<void> {
+  /** Ends the current process and starts a fresh one under the same id and connection info.
+   *  A restart asked for while one runs joins it. */
+  restart(reason: RestartReason = 'requested'): Promise<void> {
+    if (this.ending) return Promise.reject(new KernelLaunchError(`Kernel ${this.id} is shutting down`));
+    this.restarting ??= this.restartOnce(reason).finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
+  }
+
+  private async restartOnce(reason: RestartReason): Promise<void> {
     this.emit('restarting', reason);
     this.executionState = 'restarting';
     // Client messages wait from now until the new process is ready (none reach the old one).
@@ -268,52 +282,63 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
       release();
       if (this.starting === stopping) this.starting = undefined;
     }
-    this.emit('restarted');
   }
 
-  /** Ends the kernel for good: shutdown_request, a grace period, then SIGKILL. */
-  async shutdown(now = false): Promise<void> {
-    if (this.ending) return;
+  /** Ends the kernel for good: shutdown_request, a grace period, then SIGKILL. A restart in
+   *  flight is let finish (it stops early, seeing the kernel end) before the process is ended. */
+  shutdown(now = false): Promise<void> {
+    if (this.ended) return this.ended;
     this.ending = true;
-    try {
-      await this.stopProcess(false, now);
-    } finally {
-      this.executionState = 'dead';
-      this.channels.close();
-      removeConnectionFile(this.connectionFile);
-      for (const resolve of this.pending.values()) resolve(RawMessage.fromMessage(makeMessage('gateway_shutdown', {}, this.session)));
-      this.removeAllListeners('message');
-    }
+    this.emit('ending');
+    this.ended = (async () => {
+      try {
+        await this.restarting?.catch(() => undefined);
+        await this.stopProcess(false, now);
+      } finally {
+        this.executionState = 'dead';
+        this.channels.close();
+        removeConnectionFile(this.connectionFile);
+        for (const resolve of this.pending.values()) resolve(RawMessage.fromMessage(makeMessage('gateway_shutdown', {}, this.session)));
+        this.removeAllListeners('message');
+      }
+    })();
+    return this.ended;
   }
 
   private async stopProcess(restart: boolean, now = false): Promise<void> {
     const child = this.process;
-    if (!child || !this.exited) return;
+    const exited = this.exited;
+    if (!child || !exited) return;
     this.expectingExit = true;
     if (child.exitCode === null && child.signalCode === null) {
       if (!now) {
         void this.request('control', 'shutdown_request', { restart }, SHUTDOWN_WAIT_MS);
-        await Promise.race([this.exited, new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS))]);
+        await Promise.race([exited, new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS))]);
       }
-      this.signal('SIGKILL');
-      await this.exited;
+      signalGroup(child, 'SIGKILL');
+      await exited;
     }
-    // Children the kernel left in its group go too.
-    this.signal('SIGKILL');
+    // Children the kernel left in its group go too (this child's group, never a newer one's).
+    signalGroup(child, 'SIGKILL');
   }
 
-  /** Signals the kernel's process group (falls back to the process alone). */
+  /** Signals the current process's group. */
   signal(sig: NodeJS.Signals): void {
-    const pid = this.process?.pid;
-    if (pid === undefined) return;
+    if (this.process) signalGroup(this.process, sig);
+  }
+}
+
+/** Signals a kernel's process group (falls back to the process alone). */
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
     try {
-      process.kill(-pid, sig);
+      child.kill(sig);
     } catch {
-      try {
-        this.process?.kill(sig);
-      } catch {
-        /* already gone */
-      }
+      /* already gone */
     }
   }
 }

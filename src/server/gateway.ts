@@ -163,7 +163,13 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
       const match = routes.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
       if (!match || !match.m) throw new HttpError(404, `Not found: ${path}`);
       const params: Record<string, string> = {};
-      match.r.names.forEach((n, i) => (params[n] = decodeURIComponent(match.m![i + 1]!)));
+      match.r.names.forEach((n, i) => {
+        try {
+          params[n] = decodeURIComponent(match.m![i + 1]!);
+        } catch {
+          throw new HttpError(404, `Not found: ${path}`);
+        }
+      });
       match.r.route.check(params, req);
       const offered = new Set(String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
       req.selectedProtocol = match.r.route.selectProtocol?.(offered) ?? false;

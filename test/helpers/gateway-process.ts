@@ -18,9 +18,31 @@ export function startGateway(args: string[] = [], env: NodeJS.ProcessEnv = {}, t
   return launchGatewayProcess(['--port=0', ...args], { ...process.env, ...env }, timeoutMs);
 }
 
+/** Gateways this test process started: if the test runner ends it (a timeout), they end too,
+ *  with SIGTERM so that they end their kernels. */
+const running = new Set<ChildProcess>();
+let reaperInstalled = false;
+function reapOnExit(proc: ChildProcess): void {
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  const reap = (): void => {
+    for (const p of running) p.kill('SIGTERM');
+  };
+  process.once('exit', reap);
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      reap();
+      process.exit(1);
+    });
+  }
+}
+
 /** Spawns the gateway with exactly these arguments and env; killed if it never listens. */
 export async function launchGatewayProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<GatewayProcess> {
   const proc = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  reapOnExit(proc);
   let output = '';
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {

@@ -169,3 +169,28 @@ describe('shutdown', () => {
     assert.ok(existsSync(runtime));
   });
 });
+
+describe('lifecycle races', () => {
+  test('concurrent restarts join; restart then delete and SIGTERM mid-start leave no process behind', async () => {
+    const runtime = mkdtempSync(join(tmpdir(), 'kg-runtime-'));
+    const gw = await startGateway([], { JUPYTER_RUNTIME_DIR: runtime });
+    try {
+      const id = await startKernel(gw);
+      const [a, b] = await Promise.all([0, 1].map(() => fetch(`${gw.url}/api/kernels/${id}/restart`, { method: 'POST' })));
+      assert.deepEqual([a!.status, b!.status], [200, 200]);
+      assert.equal((await kernelPids(id)).length, 1, 'one process after two concurrent restarts');
+
+      const restarting = fetch(`${gw.url}/api/kernels/${id}/restart`, { method: 'POST' });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await fetch(`${gw.url}/api/kernels/${id}`, { method: 'DELETE' })).status, 204);
+      await restarting;
+      assert.ok(await waitFor(async () => (await kernelPids(id)).length === 0, 10_000), 'no orphan after restart + delete');
+    } finally {
+      const starting = fetch(`${gw.url}/api/kernels`, { method: 'POST', body: '{}' }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(await gw.stop('SIGTERM'), 0);
+      await starting;
+    }
+    assert.ok(await waitFor(() => readdirSync(runtime).length === 0, 5000), 'every kernel, the one still starting included, is gone with its connection file');
+  });
+});

@@ -84,3 +84,27 @@ test('a plain GET on the channels URL is a 400, as Jupyter Server answers', asyn
   assert.equal(res.status, 400);
   assert.equal((await res.json()).reason, 'Bad Request');
 });
+
+test('a client that stops reading stalls no one: others get everything, it gets a bounded backlog', async () => {
+  const slow = await RawKernelClient.connect(gw.url, kernelId);
+  const fast = await RawKernelClient.connect(gw.url, kernelId);
+  try {
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const t0 = performance.now();
+    const out = await fast.execute('for i in range(400):\n    print(f"{i:04d}" + "x" * 100_000, flush=True)');
+    const lines = out.filter((m) => m.header.msg_type === 'stream').map((m) => String(m.content.text)).join('').split('\n').filter(Boolean);
+    assert.equal(lines.length, 400, 'the reading client got every line');
+    assert.deepEqual(lines.map((l) => l.slice(0, 4)), Array.from({ length: 400 }, (_, i) => String(i).padStart(4, '0')));
+    console.log(`# 40 MB to a reading client while another read nothing: ${(performance.now() - t0).toFixed(0)} ms`);
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const idleId = out[0]!.parent_header.msg_id!;
+    await slow.waitFor((m) => m.parent_header.msg_id === idleId && m.header.msg_type === 'status' && m.content.execution_state === 'idle', 30_000);
+    const got = slow.received.filter((m) => m.parent_header.msg_id === idleId && m.header.msg_type === 'stream').length;
+    const notice = slow.received.find((m) => m.header.msg_type === 'gateway_replay_dropped');
+    assert.ok(got > 0);
+    if (got < 400) assert.ok(notice && Number(notice.content.dropped_messages) > 0, 'what the slow client missed, it is told of');
+  } finally {
+    slow.close();
+    fast.close();
+  }
+});

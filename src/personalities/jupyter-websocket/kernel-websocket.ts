@@ -1,9 +1,10 @@
 // The Jupyter kernel protocol over /api/kernels/{id}/channels. One KernelRouter per kernel
 // fans iopub out to every connection and sends each shell/control/stdin reply back only to
-// the connection whose request it answers. Slow clients apply back-pressure: the kernel's
-// iopub stream is paused while a connection has more than HIGH_WATER bytes unsent, so the
-// gateway's memory stays bounded; a client stuck past STUCK_MS is closed instead of
-// stalling everyone else (it may reconnect).
+// the connection whose request it answers. The kernel's messages are always read at once (its
+// own state depends on them); a client that reads slowly is handled on its own: past
+// HIGH_WATER bytes unsent, its messages wait in a bounded backlog (oldest dropped first, and
+// the client told) until its socket drains, and a client that reads nothing for STUCK_MS is
+// closed. Nobody else waits for it, and the gateway's memory stays bounded.
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { makeMessage, CLIENT_CHANNELS, type Channel } from '../../protocol/message.js';
@@ -23,18 +24,33 @@ const STUCK_MS = 30_000;
 const MAX_PENDING_OWNERS = 10_000;
 
 export class ClientConnection {
+  /** Messages held back while the socket has more than HIGH_WATER bytes unsent. */
+  private backlog?: SessionReplayBuffer;
+  private drainTimer?: NodeJS.Timeout;
+
   constructor(
     readonly ws: WebSocket,
     readonly format: WebsocketFormat,
     readonly sessionId: string | undefined,
-  ) {}
+    private readonly log: Logger,
+    private readonly limits: ReplayLimits,
+  ) {
+    ws.once('close', () => this.dropBacklog());
+  }
 
   get open(): boolean {
     return this.ws.readyState === this.ws.OPEN;
   }
 
+  /** Sends in order; a client that reads slowly gets a bounded backlog instead of stalling others. */
   send(channel: string, msg: RawMessage): void {
     if (!this.open) return;
+    if (this.backlog) return this.backlog.push(channel, msg);
+    this.write(channel, msg);
+    if (this.ws.bufferedAmount > HIGH_WATER) this.startBacklog();
+  }
+
+  private write(channel: string, msg: RawMessage): void {
     const frame = encodeForClient(channel, msg, this.format);
     if (frame.byteLength < FRAGMENT_ABOVE) {
       this.ws.send(joinFrame(frame), { binary: frame.binary });
@@ -44,6 +60,40 @@ export class ClientConnection {
     const last = frame.parts.length - 1;
     frame.parts.forEach((part, i) => this.ws.send(part, { binary: frame.binary, fin: i === last }));
   }
+
+  private startBacklog(): void {
+    this.backlog = new SessionReplayBuffer(this.sessionId ?? '', { maxBytes: this.limits.maxBytes, maxAgeMs: STUCK_MS }, () => {
+      this.log.warn(`Closing a websocket that read nothing for ${STUCK_MS / 1000} s`);
+      this.ws.terminate();
+    });
+    const check = (): void => {
+      if (!this.backlog) return;
+      if (this.ws.bufferedAmount > LOW_WATER) {
+        this.drainTimer = setTimeout(check, 10);
+        return;
+      }
+      const backlog = this.backlog;
+      this.backlog = undefined;
+      if (backlog.droppedMessages > 0) {
+        this.log.warn(`A slow websocket client missed ${backlog.droppedMessages} message(s) (${backlog.droppedBytes} bytes) past its backlog limit`);
+        this.write('iopub', droppedNotice(backlog));
+      }
+      for (const { channel, msg } of backlog.drain()) this.write(channel, msg);
+      if (this.ws.bufferedAmount > HIGH_WATER) this.startBacklog();
+    };
+    this.drainTimer = setTimeout(check, 10);
+  }
+
+  private dropBacklog(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.backlog?.dispose();
+    this.backlog = undefined;
+  }
+}
+
+/** The iopub message that tells a client how much it missed. */
+function droppedNotice(buffer: SessionReplayBuffer): RawMessage {
+  return RawMessage.fromMessage(makeMessage(REPLAY_DROPPED_MSG_TYPE, { dropped_messages: buffer.droppedMessages, dropped_bytes: buffer.droppedBytes }, 'kernel-gateway'));
 }
 
 export class KernelRouter {
@@ -51,7 +101,6 @@ export class KernelRouter {
   private readonly owners = new Map<string, ClientConnection>();
   /** Per session_id whose connection dropped: what it missed since. */
   private readonly replay = new Map<string, SessionReplayBuffer>();
-  private holding = false;
 
   constructor(
     private readonly kernel: RunningKernel,
@@ -115,8 +164,7 @@ export class KernelRouter {
     this.replay.delete(buffer.sessionId);
     if (buffer.droppedMessages > 0) {
       this.log.warn(`Session ${buffer.sessionId} on kernel ${this.kernel.id} missed ${buffer.droppedMessages} message(s) (${buffer.droppedBytes} bytes) past the replay buffer's limit`);
-      const notice = makeMessage(REPLAY_DROPPED_MSG_TYPE, { dropped_messages: buffer.droppedMessages, dropped_bytes: buffer.droppedBytes }, this.kernel.session);
-      conn.send('iopub', RawMessage.fromMessage(notice));
+      conn.send('iopub', droppedNotice(buffer));
     }
     const messages = buffer.drain();
     for (const { channel, msg } of messages) conn.send(channel, msg);
@@ -150,7 +198,6 @@ export class KernelRouter {
     if (channel === 'iopub') {
       for (const conn of this.connections) conn.send(channel, msg);
       for (const buffer of this.replay.values()) buffer.push(channel, msg);
-      this.applyBackPressure();
       return;
     }
     const parent = msg.parentMsgId;
@@ -174,32 +221,6 @@ export class KernelRouter {
     const status = makeMessage('status', { execution_state: state }, this.kernel.session);
     const raw = RawMessage.fromMessage(status);
     for (const conn of this.connections) conn.send('iopub', raw);
-  }
-
-  private applyBackPressure(): void {
-    if (this.holding) return;
-    const backlog = (): ClientConnection[] => [...this.connections].filter((c) => c.open && c.ws.bufferedAmount > LOW_WATER);
-    if (![...this.connections].some((c) => c.open && c.ws.bufferedAmount > HIGH_WATER)) return;
-    this.holding = true;
-    const since = Date.now();
-    const released = new Promise<void>((resolve) => {
-      const check = (): void => {
-        const slow = backlog();
-        if (slow.length === 0) return resolve();
-        if (Date.now() - since > STUCK_MS) {
-          for (const c of slow) {
-            this.log.warn(`Closing a websocket on kernel ${this.kernel.id}: it read nothing for ${STUCK_MS / 1000} s`);
-            c.ws.terminate();
-          }
-          return resolve();
-        }
-        setTimeout(check, 5);
-      };
-      check();
-    }).finally(() => {
-      this.holding = false;
-    });
-    this.kernel.holdIopub(released);
   }
 }
 
@@ -230,7 +251,7 @@ export class KernelWebsockets {
     }
     const sessionId = new URL(req.url ?? '/', 'http://x').searchParams.get('session_id') ?? undefined;
     ws.binaryType = 'nodebuffer';
-    router.add(new ClientConnection(ws, ws.protocol === V1_PROTOCOL ? 'v1' : 'json', sessionId));
+    router.add(new ClientConnection(ws, ws.protocol === V1_PROTOCOL ? 'v1' : 'json', sessionId, this.log, this.replayLimits));
   }
 
   /** The kernel is gone: its websockets close. */

@@ -2,8 +2,8 @@
 // restart and delete kernels, with the original gateway's status codes and error bodies.
 // Each route's schema documents it in /api/swagger.json (see swagger.ts).
 import type { FastifyInstance } from 'fastify';
-import { KernelLimitError, NoSuchKernelSpecError, type KernelManager } from '../../kernels/kernel-manager.js';
-import { KernelLaunchError, type RunningKernel } from '../../kernels/running-kernel.js';
+import { KernelLimitError, type KernelManager } from '../../kernels/kernel-manager.js';
+import type { RunningKernel } from '../../kernels/running-kernel.js';
 import { HttpError } from '../../server/http-error.js';
 import { jsonBody, refuseOtherMethods } from '../../server/http-app.js';
 import { KERNEL_MODEL, LOCATION_HEADER, documented, errorResponse, type JsonSchema, type RouteSchema } from './swagger.js';
@@ -35,8 +35,7 @@ export function parseStartRequest(body: unknown): { name?: string; env?: Record<
 export function startFailure(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof KernelLimitError) return new HttpError(403, 'Resource Limit');
-  if (err instanceof NoSuchKernelSpecError) return new HttpError(500, err.message);
-  if (err instanceof KernelLaunchError) return new HttpError(500, err.message);
+  // Unknown kernelspecs and failed launches are 500s in the original, with a message.
   return new HttpError(500, (err as Error).message ?? String(err));
 }
 
