@@ -21,7 +21,13 @@ export interface ConnectionInfo {
 /** The ports the OS uses for outgoing connections (Linux); kernel ports are picked below it so
  *  that no outgoing connection (our own ZeroMQ sockets included) can take one between its
  *  allocation and the kernel's bind. */
+let ephemeral: [number, number] | undefined;
 function ephemeralRange(): [number, number] {
+  ephemeral ??= readEphemeralRange();
+  return ephemeral;
+}
+
+function readEphemeralRange(): [number, number] {
   try {
     const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
     if (low && high) return [low, high];

@@ -139,7 +139,7 @@ function decodeLegacyBinary(data: Buffer): ClientMessage {
     throw new WireError('binary frame JSON part is not valid JSON');
   }
   const buffers: Buffer[] = [];
-  for (let i = 1; i < n; i++) buffers.push(Buffer.from(data.subarray(offsets[i], offsets[i + 1])));
+  for (let i = 1; i < n; i++) buffers.push(data.subarray(offsets[i], offsets[i + 1]));
   return fromParsed(value, buffers);
 }
 
@@ -162,6 +162,7 @@ function decodeV1(data: Buffer): ClientMessage {
   parseJsonObject(part(3), 'metadata');
   parseJsonObject(part(4), 'content');
   const buffers: Buffer[] = [];
-  for (let i = 5; i < count - 1; i++) buffers.push(Buffer.from(part(i)));
-  return { channel, message: new RawMessage(Buffer.from(part(1)), Buffer.from(part(2)), Buffer.from(part(3)), Buffer.from(part(4)), buffers) };
+  // Views into the frame, not copies: the frame lives as long as the message anyway.
+  for (let i = 5; i < count - 1; i++) buffers.push(part(i));
+  return { channel, message: new RawMessage(part(1), part(2), part(3), part(4), buffers) };
 }

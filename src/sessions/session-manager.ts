@@ -31,6 +31,7 @@ export class UnknownKernelError extends Error {}
 
 export class SessionManager {
   private readonly sessions = new Map<string, SessionRecord>();
+  private readonly creating = new Map<string, Promise<SessionRecord>>();
 
   constructor(private readonly kernels: KernelManager) {
     // A session whose kernel is gone is gone too.
@@ -74,7 +75,20 @@ export class SessionManager {
     return kernel.id;
   }
 
-  async create(path: string, name: string, type: string, kernel: KernelChoice): Promise<SessionRecord> {
+  /** The session for `path`: the existing one, the one being created, or a new one. Two
+   *  simultaneous creates for one path share one session (and one kernel). */
+  findOrCreate(path: string, name: string, type: string, kernel: KernelChoice): Promise<SessionRecord> {
+    const existing = this.findByPath(path);
+    if (existing) return Promise.resolve(existing);
+    let creating = this.creating.get(path);
+    if (!creating) {
+      creating = this.create(path, name, type, kernel).finally(() => this.creating.delete(path));
+      this.creating.set(path, creating);
+    }
+    return creating;
+  }
+
+  private async create(path: string, name: string, type: string, kernel: KernelChoice): Promise<SessionRecord> {
     const record: SessionRecord = { id: randomUUID(), path, name, type, kernelId: await this.kernelFor(kernel) };
     this.sessions.set(record.id, record);
     return record;

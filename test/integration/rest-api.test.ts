@@ -221,3 +221,11 @@ describe('listing is refused unless enabled', () => {
     }
   });
 });
+
+test('two simultaneous session creates for one path share one session and one kernel', async () => {
+  const body = JSON.stringify({ path: 'race.ipynb', type: 'notebook' });
+  const [a, b] = await Promise.all([0, 1].map(() => fetch(gw.url + '/api/sessions', { method: 'POST', body }).then((r) => r.json())));
+  assert.equal(a.id, b.id);
+  assert.equal(a.kernel.id, b.kernel.id);
+  assert.equal((await fetch(`${gw.url}/api/sessions/${a.id}`, { method: 'DELETE' })).status, 204);
+});

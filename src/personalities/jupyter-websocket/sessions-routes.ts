@@ -131,7 +131,7 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
     const choice = kernelChoice(model.kernel) ?? {};
     let record;
     try {
-      record = await sessions.create(path, name, type, choice);
+      record = await sessions.findOrCreate(path, name, type, choice);
     } catch (err) {
       throw sessionFailure(err, choice.name ?? opts.defaultKernelName());
     }
