@@ -23,7 +23,9 @@ export class KernelDiedError extends Error {}
 
 /** Executes `code` silently-ish (store_history false) and resolves when the kernel is idle again. */
 export function executeCode(kernel: RunningKernel, code: string, opts: { timeoutMs?: number } = {}): Promise<ExecutionOutcome> {
-  const msg = makeMessage('execute_request', { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true }, kernel.session);
+  // stop_on_error off: every execution here stands alone, and with it on ipykernel aborts the
+  // requests that arrive just after a failing one (the next HTTP request would get "aborted").
+  const msg = makeMessage('execute_request', { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false }, kernel.session);
   const id = msg.header.msg_id;
   const outcome: ExecutionOutcome = { status: 'ok', stdout: '', stderr: '', results: [] };
   let replied = false;

@@ -5,25 +5,10 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { KernelSpecEntry, KernelSpecManager } from '../../kernels/kernelspecs.js';
+import { contentTypeFor } from '../../server/content-types.js';
 import { HttpError } from '../../server/http-error.js';
 import { refuseOtherMethods } from '../../server/http-app.js';
 import { KERNELSPEC_MODEL, documented, errorResponse, type RouteSchema } from './swagger.js';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.js': 'application/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.gif': 'image/gif',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-};
-
-export function contentTypeFor(file: string): string {
-  return CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
 
 export function kernelspecModel(specs: KernelSpecManager, entry: KernelSpecEntry, base: string): Record<string, unknown> {
   const resources: Record<string, string> = {};
