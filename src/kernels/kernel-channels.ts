@@ -22,6 +22,8 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
   private readonly iopub: Subscriber;
   private readonly sendChains = new Map<RequestChannel, Promise<unknown>>();
   private closed = false;
+  private readonly handshaken = new Set<RequestChannel>();
+  private connectWaiters: (() => void)[] = [];
 
   constructor(
     private readonly info: ConnectionInfo,
@@ -34,6 +36,17 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
     const routingId = `gw-${randomUUID()}`;
     const dealer = (): Dealer => new Dealer({ linger: 0, immediate: false, routingId });
     this.dealers = { shell: dealer(), control: dealer(), stdin: dealer() };
+    // Each DEALER reconnects on its own after the kernel binds (or rebinds after a restart);
+    // until stdin's handshake is done the kernel drops input_request silently, so readiness
+    // waits for all three.
+    for (const channel of ['shell', 'control', 'stdin'] as const) {
+      const events = this.dealers[channel].events;
+      events.on('handshake', () => {
+        this.handshaken.add(channel);
+        if (this.handshaken.size === 3) for (const wake of this.connectWaiters.splice(0)) wake();
+      });
+      events.on('disconnect', () => this.handshaken.delete(channel));
+    }
     this.dealers.shell.connect(endpoint(info, info.shell_port));
     this.dealers.control.connect(endpoint(info, info.control_port));
     this.dealers.stdin.connect(endpoint(info, info.stdin_port));
@@ -78,6 +91,22 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
     } catch (err) {
       if (!this.closed) this.log.error(`ZeroMQ ${channel} socket failed: ${(err as Error).message}`);
     }
+  }
+
+  /** Resolves true once shell, control and stdin are all connected to the kernel (false on timeout). */
+  whenConnected(timeoutMs: number): Promise<boolean> {
+    if (this.handshaken.size === 3) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.connectWaiters = this.connectWaiters.filter((w) => w !== wake);
+        resolve(false);
+      }, timeoutMs);
+      this.connectWaiters.push(wake);
+    });
   }
 
   /** Answers true if the kernel echoes a heartbeat within `timeoutMs`. */

@@ -237,7 +237,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
       this.pending.delete(msg.header.msg_id);
       if (replied && !sawIopub) await new Promise((r) => setTimeout(r, 50));
       this.channels.off('message', onIopub);
-      if (replied && sawIopub) {
+      if (replied && sawIopub && (await this.channels.whenConnected(Math.max(1, deadline - Date.now())))) {
         if (this.executionState === 'starting') this.executionState = 'idle';
         return;
       }

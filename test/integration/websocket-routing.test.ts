@@ -120,3 +120,18 @@ test('a client that stops reading stalls no one: others finish, the kernel state
     fast.close();
   }
 });
+
+test('input() right after a kernel starts reaches the client (stdin is connected before the kernel is handed out)', async () => {
+  for (let i = 0; i < 4; i++) {
+    const id = (await (await fetch(gw.url + '/api/kernels', { method: 'POST', body: '{}' })).json()).id;
+    const client = await RawKernelClient.connect(gw.url, id);
+    try {
+      client.request('execute_request', { code: 'answer = input("q? ")', silent: false, store_history: false, user_expressions: {}, allow_stdin: true, stop_on_error: false });
+      const request = await client.waitFor((m) => m.channel === 'stdin' && m.header.msg_type === 'input_request', 10_000);
+      assert.equal(request.content.prompt, 'q? ');
+    } finally {
+      client.close();
+      await fetch(`${gw.url}/api/kernels/${id}`, { method: 'DELETE' });
+    }
+  }
+});
