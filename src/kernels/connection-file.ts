@@ -18,9 +18,8 @@ export interface ConnectionInfo {
   kernel_name: string;
 }
 
-/** A free port as the OS picks it (bind to port 0), as jupyter_client does.
- *  (Picking ports below the ephemeral range instead was tried: it made ipykernel's
- *  input_request go missing on stdin in 4 runs out of 6, for reasons not understood yet.) */
+/** A free port as the OS picks it (bind to port 0), as jupyter_client does. Another process
+ *  can still take it before the kernel binds it; a kernel that then exits is retried. */
 function freePort(ip: string): Promise<{ port: number; release: () => Promise<void> }> {
   return listenOn(ip, 0);
 }
