@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { makeMessage, CLIENT_CHANNELS, type Channel } from '../../protocol/message.js';
 import { RawMessage, WireError } from '../../protocol/wire.js';
-import { V1_PROTOCOL, decodeFromClient, encodeForClient, joinFrame, type WebsocketFormat } from '../../protocol/websocket-codec.js';
+import { V1_PROTOCOL, decodeFromClient, encodeForClient, joinFrame, type EncodedFrame, type WebsocketFormat } from '../../protocol/websocket-codec.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
 import type { RequestChannel } from '../../kernels/kernel-channels.js';
 import type { Logger } from '../../kernels/logger.js';
@@ -22,6 +22,9 @@ const LOW_WATER = 4 * 1024 * 1024;
 const STUCK_MS = 30_000;
 /** Requests whose replies are still awaited, per kernel; old entries go first past this. */
 const MAX_PENDING_OWNERS = 10_000;
+
+/** One broadcast message, encoded per websocket format on first use. */
+type FrameCache = Map<WebsocketFormat, { frame: EncodedFrame; joined?: Buffer }>;
 
 export class ClientConnection {
   /** Messages held back while the socket has more than HIGH_WATER bytes unsent. */
@@ -43,17 +46,24 @@ export class ClientConnection {
   }
 
   /** Sends in order; a client that reads slowly gets a bounded backlog instead of stalling others. */
-  send(channel: string, msg: RawMessage): void {
+  /** `shared` lets a broadcast encode (and join) a message once per format, not per client. */
+  send(channel: string, msg: RawMessage, shared?: FrameCache): void {
     if (!this.open) return;
     if (this.backlog) return this.backlog.push(channel, msg);
-    this.write(channel, msg);
+    this.write(channel, msg, shared);
     if (this.ws.bufferedAmount > HIGH_WATER) this.startBacklog();
   }
 
-  private write(channel: string, msg: RawMessage): void {
-    const frame = encodeForClient(channel, msg, this.format);
-    if (frame.byteLength < FRAGMENT_ABOVE) {
-      this.ws.send(joinFrame(frame), { binary: frame.binary });
+  private write(channel: string, msg: RawMessage, shared?: FrameCache): void {
+    let cached = shared?.get(this.format);
+    if (!cached) {
+      const frame = encodeForClient(channel, msg, this.format);
+      cached = { frame, joined: frame.byteLength < FRAGMENT_ABOVE ? joinFrame(frame) : undefined };
+      shared?.set(this.format, cached);
+    }
+    const { frame, joined } = cached;
+    if (joined) {
+      this.ws.send(joined, { binary: frame.binary });
       return;
     }
     // A large message goes out as websocket fragments of its parts: no copy of the output.
@@ -196,7 +206,8 @@ export class KernelRouter {
 
   private fromKernel(channel: Channel, msg: RawMessage): void {
     if (channel === 'iopub') {
-      for (const conn of this.connections) conn.send(channel, msg);
+      const shared: FrameCache = new Map();
+      for (const conn of this.connections) conn.send(channel, msg, shared);
       for (const buffer of this.replay.values()) buffer.push(channel, msg);
       return;
     }
