@@ -125,10 +125,6 @@ export class KernelRouter {
     });
   }
 
-  get size(): number {
-    return this.connections.size;
-  }
-
   add(conn: ClientConnection): void {
     this.replayTo(conn);
     this.connections.add(conn);
