@@ -55,6 +55,7 @@ export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: H
 
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const cfg = opts.config.KernelGatewayApp;
+  const cors = corsHeaders(cfg);
   const app = Fastify({
     loggerInstance: opts.logger,
     // Our own access log (onResponse below) masks tokens; Fastify's per-request lines are off.
@@ -64,7 +65,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
     // URLs the router cannot even parse (bad %-escapes, over-long segments) get our error shape too.
     frameworkErrors: (err: Error & { statusCode?: number }, _req: FastifyRequest, reply: FastifyReply) => {
-      reply.headers(corsHeaders(cfg));
+      reply.headers(cors);
       sendError(reply, err.statusCode ?? 400, err.message);
     },
     ...(opts.https ? { https: opts.https } : {}),
@@ -75,7 +76,6 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const cors = corsHeaders(cfg);
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(cors);
     if (req.method === 'OPTIONS') {
