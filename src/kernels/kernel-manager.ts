@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { kernelEnvironment, type KernelEnvPolicy } from './kernel-env.js';
 import type { KernelSpecManager } from './kernelspecs.js';
 import type { Logger } from './logger.js';
-import { KernelExitedEarlyError, KernelLaunchError, RunningKernel, type LaunchOptions } from './running-kernel.js';
+import { KernelLaunchError, RetryableLaunchError, RunningKernel, type LaunchOptions } from './running-kernel.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { seedKernel, type SeedPlan } from './seeding.js';
 
@@ -107,14 +107,15 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     });
   }
 
-  /** A kernel that exits during start-up is tried again with fresh ports: another process may
-   *  have taken one of its ports between allocation and bind. A timeout is not retried. */
+  /** A kernel that exits during start-up, or whose channels cannot all be reached, is tried
+   *  again with fresh ports: something may have taken one of its ports between allocation and
+   *  bind. A timeout is not retried. */
   private async launchWithRetry(opts: LaunchOptions, attempts = 3): Promise<RunningKernel> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await RunningKernel.launch(opts);
       } catch (err) {
-        if (!(err instanceof KernelExitedEarlyError) || attempt >= attempts) throw err;
+        if (!(err instanceof RetryableLaunchError) || attempt >= attempts) throw err;
         this.opts.log.warn(`${err.message}; trying again with new ports (attempt ${attempt + 1} of ${attempts})`);
       }
     }

@@ -32,8 +32,15 @@ export interface LaunchOptions {
 }
 
 export class KernelLaunchError extends Error {}
+/** A start that failed in a way fresh ports may fix: worth another try. */
+export class RetryableLaunchError extends KernelLaunchError {}
 /** The process ended before it answered kernel_info_request (often: a port was taken). */
-export class KernelExitedEarlyError extends KernelLaunchError {}
+export class KernelExitedEarlyError extends RetryableLaunchError {}
+/** The kernel answers, but one of its channels cannot be reached (its port was taken). */
+export class KernelChannelsUnreachableError extends RetryableLaunchError {}
+
+/** How long a kernel that answers on shell may take to accept all its other channels. */
+const CHANNELS_CONNECT_MS = 10_000;
 
 /** 'requested': REST restart (the client knows); 'died': the automatic restart after a death. */
 export type RestartReason = 'requested' | 'died';
@@ -237,7 +244,10 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
       this.pending.delete(msg.header.msg_id);
       if (replied && !sawIopub) await new Promise((r) => setTimeout(r, 50));
       this.channels.off('message', onIopub);
-      if (replied && sawIopub && (await this.channels.whenConnected(Math.max(1, deadline - Date.now())))) {
+      if (replied && sawIopub) {
+        if (!(await this.channels.whenConnected(Math.max(1, Math.min(CHANNELS_CONNECT_MS, deadline - Date.now()))))) {
+          throw new KernelChannelsUnreachableError(`Kernel "${this.name}" answered on shell but not all of control and stdin could be reached`);
+        }
         if (this.executionState === 'starting') this.executionState = 'idle';
         return;
       }
