@@ -4,6 +4,7 @@
 // --help-all, --version). Anything unknown, repeated or malformed is an OptionError.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { configDirs } from '../kernels/jupyter-paths.js';
 import { defaultConfig, type GatewayConfig } from '../server/gateway-config.js';
 import { OPTIONS, SECTIONS, UNSUPPORTED, findAlias, findLaunchSetting, findOption, optionId, type LaunchSettingSpec, type OptionSpec } from './options.js';
@@ -130,14 +131,26 @@ export function parseArgv(argv: string[]): ParsedArgv {
   return out;
 }
 
-/** JSON with `//` comment lines allowed (the generated template is commented). */
+/** Line and column (both 1-based) of a character offset in text. */
+function position(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - (before.lastIndexOf('\n') + 1) + 1;
+  return `line ${line} column ${column}`;
+}
+
+/**
+ * JSON with comments (`//` and `/* *\/`, as in the commented generated template) and trailing
+ * commas allowed. jsonc-parser tokenises the text, so strings holding `//`, `/*`, `]` or `,}`
+ * are kept as they are.
+ */
 export function parseConfigText(text: string, where: string): Record<string, unknown> {
-  const stripped = text.replace(/^\s*\/\/.*$/gm, '').replace(/,(\s*[}\]])/g, '$1');
-  let value: unknown;
-  try {
-    value = JSON.parse(stripped);
-  } catch (err) {
-    throw new OptionError(`Config file ${where} is not valid JSON: ${(err as Error).message}`);
+  const errors: ParseError[] = [];
+  const value: unknown = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
+    throw new OptionError(`Config file ${where} is not valid JSON: ${printParseErrorCode(first.error)} at ${position(text, first.offset)}${more}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OptionError(`Config file ${where} must hold a JSON object such as {"KernelGatewayApp": {"port": 9000}}`);
   return value as Record<string, unknown>;

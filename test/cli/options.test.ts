@@ -260,6 +260,32 @@ describe('config files', () => {
     refused(() => load([`--config=${file('array.json', '[1]')}`]), /must hold a JSON object/);
   });
 
+  test('comments and trailing commas are accepted without touching strings that look like them', () => {
+    const text = [
+      '// a leading comment line',
+      '{',
+      '  /* a block comment */',
+      '  "KernelGatewayApp": {',
+      '    "allow_methods": "GET, ]", // a trailing comment',
+      '    "base_url": "http://x//y",',
+      '    "allow_origin": "/* not a comment */ ,}",',
+      '    "allow_headers": "a,\\n]",',
+      '  },',
+      '}',
+    ].join('\n');
+    const app = load([`--config=${file('jsonc.json', text)}`]).config.KernelGatewayApp;
+    assert.equal(app.allow_methods, 'GET, ]');
+    assert.equal(app.base_url, 'http://x//y');
+    assert.equal(app.allow_origin, '/* not a comment */ ,}');
+    assert.equal(app.allow_headers, 'a,\n]', 'an escaped newline in a string');
+  });
+
+  test('a malformed file names the problem and where it is', () => {
+    refused(() => load([`--config=${file('unclosed.json', '{\n  "KernelGatewayApp": {\n    "port": 1\n')}`]), /unclosed\.json is not valid JSON: CloseBraceExpected at line 4 column 1/);
+    refused(() => load([`--config=${file('comma.json', '{"KernelGatewayApp": {"port": 1 "ip": "x"}}')}`]), /comma\.json is not valid JSON: CommaExpected at line 1 column 33/);
+    refused(() => load([`--config=${file('empty.json', '  // nothing but a comment\n')}`]), /empty\.json is not valid JSON: ValueExpected/);
+  });
+
   test('the generated template reads back as all defaults, and each uncommented line as its default', () => {
     const template = configTemplate();
     const parsed = parseConfigText(template, 'template');
