@@ -1,5 +1,6 @@
 // The nbformat v4 notebook, as far as the gateway reads it: code cells and kernelspec metadata.
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
 export interface NotebookCell {
   cell_type: string;
@@ -40,10 +41,25 @@ export function parseNotebook(text: string, where: string): Notebook {
   return nb;
 }
 
+/**
+ * The file a local seed URI names: a file:// URL decoded (%20 -> space, %25 -> %) by
+ * fileURLToPath, anything else taken as a path as it is. Undefined for http(s) URLs.
+ */
+export function localNotebookPath(uri: string): string | undefined {
+  if (/^https?:\/\//i.test(uri)) return undefined;
+  if (!/^file:\/\//i.test(uri)) return uri;
+  try {
+    return fileURLToPath(uri);
+  } catch (err) {
+    throw new NotebookError(`Notebook URI ${uri} is not a usable file URL: ${(err as Error).message}`);
+  }
+}
+
 /** Loads a notebook from a path, a file:// URL, or an http(s) URL. */
 export async function loadNotebook(uri: string): Promise<{ notebook: Notebook; text: string }> {
   let text: string;
-  if (/^https?:\/\//i.test(uri)) {
+  const path = localNotebookPath(uri);
+  if (path === undefined) {
     let res: Response;
     try {
       res = await fetch(uri);
@@ -53,7 +69,6 @@ export async function loadNotebook(uri: string): Promise<{ notebook: Notebook; t
     if (!res.ok) throw new NotebookError(`Could not fetch notebook ${uri}: HTTP ${res.status}`);
     text = await res.text();
   } else {
-    const path = uri.startsWith('file://') ? new URL(uri).pathname : uri;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {

@@ -7,6 +7,7 @@ import { join, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contentTypeFor } from '../../server/content-types.js';
 import { HttpError } from '../../server/http-error.js';
+import { localNotebookPath } from '../notebook.js';
 
 export class StaticFolder {
   private rootReal?: Promise<string>;
@@ -61,8 +62,7 @@ export class NotebookSource {
   constructor(private readonly uri: string) {}
 
   private get localPath(): string | undefined {
-    if (/^https?:\/\//i.test(this.uri)) return undefined;
-    return this.uri.startsWith('file://') ? new URL(this.uri).pathname : this.uri;
+    return localNotebookPath(this.uri);
   }
 
   /** A notebook behind a URL is fetched once, at start-up. */
