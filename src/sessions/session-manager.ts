@@ -27,11 +27,23 @@ export interface KernelChoice {
   env?: Record<string, string>;
 }
 
+export interface SessionChanges {
+  path?: string;
+  name?: string;
+  type?: string;
+  kernel?: KernelChoice;
+}
+
 export class UnknownKernelError extends Error {}
+
+/** The session is gone: never there, or deleted while an update of it waited or ran. */
+export class SessionNotFoundError extends Error {}
 
 export class SessionManager {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly creating = new Map<string, Promise<SessionRecord>>();
+  /** Per session, the end of its chain of updates (never rejects). */
+  private readonly updating = new Map<string, Promise<void>>();
 
   constructor(private readonly kernels: KernelManager) {
     // A session whose kernel is gone is gone too.
@@ -94,14 +106,40 @@ export class SessionManager {
     return record;
   }
 
-  async update(id: string, changes: { path?: string; name?: string; type?: string; kernel?: KernelChoice }): Promise<SessionRecord> {
+  /**
+   * Changes a session. Updates of one session run one after another (a per-session promise
+   * chain): two PATCHes that both start a kernel would otherwise each record their own, and the
+   * kernel the first one started would never be shut down.
+   */
+  update(id: string, changes: SessionChanges): Promise<SessionRecord> {
+    const prior = this.updating.get(id) ?? Promise.resolve();
+    const result = prior.then(() => this.applyUpdate(id, changes));
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.updating.set(id, tail);
+    void tail.then(() => {
+      if (this.updating.get(id) === tail) this.updating.delete(id);
+    });
+    return result;
+  }
+
+  private async applyUpdate(id: string, changes: SessionChanges): Promise<SessionRecord> {
     const record = this.sessions.get(id);
-    if (!record) throw new UnknownKernelError(`Session not found: ${id}`);
+    if (!record) throw new SessionNotFoundError(`Session not found: ${id}`);
     if (changes.kernel && (changes.kernel.id ? changes.kernel.id !== record.kernelId : true)) {
       const previous = record.kernelId;
-      record.kernelId = await this.kernelFor(changes.kernel);
+      const startsOne = !changes.kernel.id;
+      const next = await this.kernelFor(changes.kernel);
+      if (this.sessions.get(id) !== record) {
+        // Deleted (or its kernel died) while the new kernel started: nothing owns that kernel.
+        if (startsOne) await this.kernels.shutdown(next);
+        throw new SessionNotFoundError(`Session not found: ${id}`);
+      }
+      record.kernelId = next;
       // Jupyter Server ends the old kernel when a session moves to a new one it started.
-      if (!changes.kernel.id && previous !== record.kernelId && !this.isShared(previous, id)) await this.kernels.shutdown(previous);
+      if (startsOne && previous !== next && !this.isShared(previous, id)) await this.kernels.shutdown(previous);
     }
     if (changes.path !== undefined) record.path = changes.path;
     if (changes.name !== undefined) record.name = changes.name;

@@ -4,7 +4,7 @@
 // /api/swagger.json (see swagger.ts).
 import type { FastifyInstance } from 'fastify';
 import { NoSuchKernelSpecError } from '../../kernels/kernel-manager.js';
-import { SessionManager, UnknownKernelError, type KernelChoice } from '../../sessions/session-manager.js';
+import { SessionManager, SessionNotFoundError, UnknownKernelError, type KernelChoice } from '../../sessions/session-manager.js';
 import { HttpError } from '../../server/http-error.js';
 import { jsonBody, refuseOtherMethods } from '../../server/http-app.js';
 import { KERNEL_START_BODY, parseStartRequest, startFailure } from './kernels-routes.js';
@@ -34,6 +34,7 @@ function kernelChoice(value: unknown): KernelChoice | undefined {
 
 function sessionFailure(err: unknown, kernelName: string | undefined): HttpError {
   if (err instanceof UnknownKernelError) return new HttpError(400, err.message);
+  if (err instanceof SessionNotFoundError) return new HttpError(404, err.message);
   if (err instanceof NoSuchKernelSpecError) {
     return new HttpError(501, `The '${kernelName ?? ''}' kernel is not available. Please pick another suitable kernel instead, or install that kernel.`);
   }
