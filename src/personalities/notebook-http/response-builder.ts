@@ -3,6 +3,7 @@
 // (image/png decoded from base64, text/html, application/json) picked by the Accept header; else
 // the original's JSON of the execute_result data; 200 text/plain unless a ResponseInfo cell's
 // printed {"status", "headers"} says otherwise.
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { ExecutionOutcome } from '../../kernels/execute.js';
 
 export interface CellResponse {
@@ -133,9 +134,7 @@ export function parseResponseInfo(outcome: ExecutionOutcome): ResponseInfo {
   const { status, headers } = value as { status?: unknown; headers?: unknown };
   const info: ResponseInfo = { headers: {} };
   if (status !== undefined && status !== null) {
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-      throw new ResponseInfoError(`ResponseInfo status must be an HTTP status code (100-599), not ${JSON.stringify(status)}`);
-    }
+    checkStatus(status);
     info.status = status;
   }
   if (headers !== undefined && headers !== null) {
@@ -144,11 +143,37 @@ export function parseResponseInfo(outcome: ExecutionOutcome): ResponseInfo {
       if (IGNORED_HEADERS.has(name.toLowerCase()) || v === null || v === undefined) continue;
       if (Array.isArray(v) && v.every(isScalar)) info.headers[name] = v.map(String);
       else if (isScalar(v)) info.headers[name] = String(v);
-      else throw new ResponseInfoError(`ResponseInfo header ${name} must be a string, number or list of them`);
-      if (/[\r\n]/.test(String(info.headers[name]))) throw new ResponseInfoError(`ResponseInfo header ${name} contains a line break`);
+      else throw new ResponseInfoError(`ResponseInfo header ${JSON.stringify(name)} must be a string, number or list of them`);
+      checkHeader(name, info.headers[name]!);
     }
   }
   return info;
+}
+
+function checkStatus(status: unknown): asserts status is number {
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+    throw new ResponseInfoError(`ResponseInfo status must be an HTTP status code (100-599), not ${JSON.stringify(status)}`);
+  }
+}
+
+/**
+ * A header Node would refuse to send (it throws, and Fastify answers with its own raw error)
+ * is a ResponseInfoError naming it: names must be HTTP tokens, values printable Latin-1 text.
+ */
+function checkHeader(name: string, value: string | string[]): void {
+  try {
+    validateHeaderName(name);
+  } catch {
+    throw new ResponseInfoError(`ResponseInfo header name ${JSON.stringify(name)} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only, no spaces)`);
+  }
+  for (const v of Array.isArray(value) ? value : [value]) {
+    try {
+      validateHeaderValue(name, v);
+    } catch {
+      const why = /[\r\n]/.test(v) ? 'contains a line break' : 'holds a character HTTP headers cannot carry (printable Latin-1 text only)';
+      throw new ResponseInfoError(`ResponseInfo header ${JSON.stringify(name)} ${why}: ${JSON.stringify(v.length > 100 ? `${v.slice(0, 100)}...` : v)}`);
+    }
+  }
 }
 
 function isScalar(v: unknown): v is string | number | boolean {
@@ -156,8 +181,10 @@ function isScalar(v: unknown): v is string | number | boolean {
 }
 
 export function applyResponseInfo(response: CellResponse, info: ResponseInfo): CellResponse {
+  if (info.status !== undefined) checkStatus(info.status);
   const headers = { ...response.headers };
   for (const [name, value] of Object.entries(info.headers)) {
+    checkHeader(name, value);
     // Replace a default of ours whatever the case the cell wrote the name in.
     for (const existing of Object.keys(headers)) if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
     headers[name] = value;

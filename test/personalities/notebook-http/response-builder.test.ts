@@ -81,3 +81,32 @@ test('ResponseInfo: bad output is a clear error', () => {
     assert.throws(() => parseResponseInfo(outcome({ stdout })), ResponseInfoError, `stdout ${JSON.stringify(stdout)}`);
   }
 });
+
+test('ResponseInfo: a header name or value Node would refuse is a ResponseInfoError naming the header', () => {
+  const refused = (stdout: string, pattern: RegExp): void => {
+    assert.throws(() => parseResponseInfo(outcome({ stdout })), (err: unknown) => err instanceof ResponseInfoError && pattern.test(err.message), stdout);
+  };
+  refused('{"headers": {"Bad Name": "x"}}', /header name "Bad Name" is not a valid HTTP header name/);
+  refused('{"headers": {"": "x"}}', /header name "" is not a valid/);
+  refused('{"headers": {"X-Colon:": "x"}}', /header name "X-Colon:"/);
+  refused('{"headers": {"X-Snow": "\\u2603"}}', /header "X-Snow" holds a character HTTP headers cannot carry \(printable Latin-1 text only\): "☃"/);
+  refused('{"headers": {"X-Split": "a\\r\\nInjected: 1"}}', /header "X-Split" contains a line break/);
+  refused('{"headers": {"X-Nul": "a\\u0000b"}}', /header "X-Nul" holds a character/);
+  refused('{"headers": {"Set-Cookie": ["a=1", "b=\\u2603"]}}', /header "Set-Cookie" holds a character/);
+  const latin1 = parseResponseInfo(outcome({ stdout: '{"headers": {"X-Cafe": "caf\\u00e9", "X-Tab": "a\\tb"}}' }));
+  assert.deepEqual(latin1.headers, { 'X-Cafe': 'café', 'X-Tab': 'a\tb' }, 'Latin-1 text and tabs are sendable');
+});
+
+test('applyResponseInfo checks headers and status it is given directly too', () => {
+  const response = { status: 200, headers: { 'Content-Type': 'text/plain' }, body: Buffer.alloc(0) };
+  assert.throws(() => applyResponseInfo(response, { headers: { 'Bad Name': 'x' } }), /ResponseInfo header name "Bad Name"/);
+  assert.throws(() => applyResponseInfo(response, { headers: { 'X-Snow': '☃' } }), ResponseInfoError);
+  assert.throws(() => applyResponseInfo(response, { headers: { 'X-Many': ['ok', 'a\nb'] } }), /header "X-Many" contains a line break/);
+  for (const status of [42, 600, 200.5, Number.NaN]) {
+    assert.throws(() => applyResponseInfo(response, { status, headers: {} }), (err: unknown) => err instanceof ResponseInfoError && /100-599/.test(err.message), String(status));
+  }
+  for (const stdout of ['{"status": 99}', '{"status": 600}', '{"status": 201.5}', '{"status": true}']) {
+    assert.throws(() => parseResponseInfo(outcome({ stdout })), ResponseInfoError, stdout);
+  }
+  assert.equal(applyResponseInfo(response, { status: 599, headers: { 'X-Ok': 'fine' } }).status, 599);
+});
