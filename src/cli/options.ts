@@ -87,11 +87,17 @@ export const OPTIONS: OptionSpec[] = [
   { section: K, name: 'replay_buffer_bytes', type: 'int', env: 'KG_REPLAY_BUFFER_BYTES', check: atLeast(0), help: 'Bytes of kernel messages kept for a websocket session_id that disconnected, replayed in order when it reconnects (0: no replay).' },
   { section: K, name: 'replay_buffer_seconds', type: 'number', env: 'KG_REPLAY_BUFFER_SECONDS', check: positive, help: 'Seconds a disconnected session_id is waited for before its buffered messages are dropped.' },
   { section: K, name: 'max_body_size', type: 'int', env: 'KG_MAX_BODY_SIZE', check: positive, help: 'Largest request body or websocket message accepted, in bytes (413 past it).' },
+  { section: K, name: 'ws_max_message_size', type: 'int', env: 'KG_WS_MAX_MESSAGE_SIZE', check: positive, help: 'Largest websocket message a client may send, in bytes, all its fragments counted; past it the connection is closed (1009).' },
+  { section: K, name: 'ws_ping_interval', type: 'number', env: 'KG_WS_PING_INTERVAL_SECS', check: atLeast(0), help: 'Seconds between pings of every websocket; a client that neither answers a ping nor reads anything for a whole interval is disconnected (0: no pings).' },
+  { section: K, name: 'http_headers_timeout', type: 'number', env: 'KG_HTTP_HEADERS_TIMEOUT', check: positive, help: 'Seconds a client may take to send the headers of a request (408 past it).' },
+  { section: K, name: 'http_request_timeout', type: 'number', env: 'KG_HTTP_REQUEST_TIMEOUT', check: positive, help: 'Seconds a client may take to send a whole request, headers and body (408 past it).' },
+  { section: K, name: 'http_keep_alive_timeout', type: 'number', env: 'KG_HTTP_KEEP_ALIVE_TIMEOUT', check: positive, help: 'Seconds an idle keep-alive connection is kept open.' },
   { section: W, name: 'env_whitelist', type: 'list', env: 'KG_ENV_WHITELIST', help: 'Environment variables allowed to be set when a client requests a new kernel (besides KERNEL_*; a comma-separated list in the env var).' },
   { section: W, name: 'list_kernels', type: 'bool', env: 'KG_LIST_KERNELS', alternates: ['KernelGatewayApp.list_kernels'], help: 'Permits listing of the running kernels using API endpoints /api/kernels and /api/sessions. Note: Jupyter Notebook allows this by default but kernel gateway does not.' },
   { section: N, name: 'allow_notebook_download', type: 'bool', env: 'KG_ALLOW_NOTEBOOK_DOWNLOAD', alternates: ['KernelGatewayApp.allow_notebook_download'], help: 'Optional API to download the notebook source code in notebook-http mode, defaults to not allow.' },
   { section: N, name: 'cell_parser', type: 'string', env: 'KG_CELL_PARSER', help: "Determines which module is used to parse the notebook for endpoints and documentation. Valid module names include 'kernel_gateway.notebook_http.cell.parser' and 'kernel_gateway.notebook_http.swagger.parser'." },
   { section: N, name: 'comment_prefix', type: 'dict', help: "Maps kernel language to code comment syntax: {'scala': '//'} or, repeated on the command line, scala=//." },
+  { section: N, name: 'execution_timeout', type: 'number', env: 'KG_EXECUTION_TIMEOUT', check: atLeast(0), help: 'Seconds an endpoint request may run in its kernel; past it the kernel is interrupted and the request answered 504 (0: no limit).' },
   { section: N, name: 'static_path', type: 'nullable-string', env: 'KG_STATIC_PATH', help: 'Serve static files on disk in the given path as /public, defaults to not serve.' },
 ];
 

@@ -46,6 +46,15 @@ export interface KernelGatewayAppConfig {
   replay_buffer_seconds: number;
   /** Largest request body accepted, in bytes (413 past it). */
   max_body_size: number;
+  /** Largest websocket message a client may send, fragments counted (close 1009 past it). */
+  ws_max_message_size: number;
+  /** Seconds between websocket pings; a peer silent for a whole interval is dropped (0: off). */
+  ws_ping_interval: number;
+  /** Seconds a client may take to send a request's headers, and its whole request. */
+  http_headers_timeout: number;
+  http_request_timeout: number;
+  /** Seconds an idle keep-alive connection is kept open. */
+  http_keep_alive_timeout: number;
 }
 
 export interface JupyterWebsocketPersonalityConfig {
@@ -58,6 +67,8 @@ export interface NotebookHTTPPersonalityConfig {
   cell_parser: string;
   comment_prefix: Record<string, string>;
   static_path: string | null;
+  /** Seconds one endpoint request may run in its kernel before it is interrupted (0: no limit). */
+  execution_timeout: number;
 }
 
 export interface GatewayConfig {
@@ -105,6 +116,11 @@ export function defaultConfig(): GatewayConfig {
       replay_buffer_bytes: 16 * 1024 * 1024,
       replay_buffer_seconds: 120,
       max_body_size: 64 * 1024 * 1024,
+      ws_max_message_size: 10 * 1024 * 1024,
+      ws_ping_interval: 30,
+      http_headers_timeout: 30,
+      http_request_timeout: 300,
+      http_keep_alive_timeout: 60,
     },
     JupyterWebsocketPersonality: { list_kernels: false, env_whitelist: [] },
     NotebookHTTPPersonality: {
@@ -112,6 +128,7 @@ export function defaultConfig(): GatewayConfig {
       cell_parser: 'kernel_gateway.notebook_http.cell.parser',
       comment_prefix: { '': '#', scala: '//' },
       static_path: null,
+      execution_timeout: 0,
     },
   };
 }

@@ -12,7 +12,8 @@ import { runtimeDir } from '../kernels/jupyter-paths.js';
 import { codeCells, loadNotebook, type Notebook } from '../personalities/notebook.js';
 import type { Personality, WebsocketRoute } from '../personalities/personality.js';
 import { basePrefix, createHttpApp } from './http-app.js';
-import { HttpError, errorBody } from './http-error.js';
+import { HttpError } from './http-error.js';
+import { answerAndClose, startKeepalive } from './connections.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { startKernelCuller } from './kernel-culler.js';
 import { createLogger, kernelLogger } from './logging.js';
@@ -53,10 +54,20 @@ function compileRoute(prefix: string, route: WebsocketRoute): CompiledRoute {
   return { route, pattern: new RegExp(`^${source}/?$`), names };
 }
 
-function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify(errorBody(status, message));
-  const reason = errorBody(status, '').reason;
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+/** How long websocket clients get to answer the close handshake at shutdown. */
+const WS_CLOSE_GRACE_MS = 1000;
+
+/** Closes every websocket with 1001, then terminates those that did not finish closing in time. */
+async function closeWebsockets(wss: WebSocketServer, graceMs: number): Promise<void> {
+  const clients = [...wss.clients];
+  if (clients.length === 0) return;
+  const closed = clients.map((ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))));
+  for (const ws of clients) ws.close(1001, 'Gateway shutting down');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer);
+  for (const ws of clients) if (ws.readyState !== ws.CLOSED) ws.terminate();
+  await Promise.all(closed);
 }
 
 async function listenWithRetries(app: FastifyInstance, ip: string, port: number, retries: number, log: PinoLogger): Promise<number> {
@@ -143,21 +154,27 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   }
 
   const app = createHttpApp({ config, logger: log, https });
+  let closing: Promise<void> | undefined;
   const prefix = basePrefix(cfg.base_url);
   await app.register(async (scoped) => personality.routes(scoped), { prefix });
 
   // Websocket upgrades: the same checks as HTTP (auth, origin), then the personality's route.
   const routes = (personality.websocketRoutes ?? []).map((r) => compileRoute(prefix, r));
+  /** The route each upgrade being accepted matched, for handleProtocols. */
+  const upgrading = new WeakMap<IncomingMessage, CompiledRoute>();
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    maxPayload: cfg.max_body_size,
-    handleProtocols: (offered, req) => ((req as IncomingMessage & { selectedProtocol?: string | false }).selectedProtocol ?? false),
+    maxPayload: cfg.ws_max_message_size,
+    handleProtocols: (offered, req) => upgrading.get(req)?.route.selectProtocol?.(offered) ?? false,
   });
-  app.server.on('upgrade', (req: IncomingMessage & { selectedProtocol?: string | false }, socket: Duplex, head: Buffer) => {
+  const keepalive = startKeepalive(cfg.ws_ping_interval * 1000, () => log.warn('Closing a websocket that answered no ping and read nothing for a whole ping interval'));
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => log.debug(`Websocket socket error: ${err.message}`));
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
     try {
+      if (closing) throw new HttpError(503, 'The gateway is shutting down');
       if (!tokenMatches(cfg.auth_token, requestToken(req.headers, url))) throw new HttpError(401, '');
       if (!originAllowed(req.headers, cfg.allow_origin)) throw new HttpError(403, 'Cross-origin websocket refused');
       const match = routes.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
@@ -171,21 +188,27 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
         }
       });
       match.r.route.check(params, req);
-      const offered = new Set(String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-      req.selectedProtocol = match.r.route.selectProtocol?.(offered) ?? false;
+      upgrading.set(req, match.r);
       wss.handleUpgrade(req, socket, head, (ws) => {
-        (ws as unknown as { _socket?: { setNoDelay?: (v: boolean) => void } })._socket?.setNoDelay?.(true);
+        upgrading.delete(req);
+        if (closing) return ws.terminate();
+        (socket as Duplex & { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
         log.info(`101 GET ${redactUrl(url)} (websocket)`);
-        match.r.route.accept(ws, req, params);
+        keepalive.track(ws, socket);
+        ws.on('error', (err) => log.warn(`Websocket error: ${err.message}`));
+        try {
+          match.r.route.accept(ws, req, params);
+        } catch (err) {
+          log.error(`Accepting a websocket on ${redactUrl(path)} failed: ${(err as Error).message}`);
+          ws.close(1011, 'Internal error');
+        }
       });
     } catch (err) {
       const e = err instanceof HttpError ? err : new HttpError(500, (err as Error).message);
       log.warn(`${e.status} GET ${redactUrl(url)} (websocket refused: ${e.message || e.reason})`);
-      refuseUpgrade(socket, e.status, e.message);
+      answerAndClose(socket, e.status, e.message);
     }
   });
-  app.server.on('connection', (socket: { setNoDelay?: (v: boolean) => void }) => socket.setNoDelay?.(true));
-  app.server.on('secureConnection', (socket: { setNoDelay?: (v: boolean) => void }) => socket.setNoDelay?.(true));
 
   try {
     await personality.init?.();
@@ -208,14 +231,18 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   log.info(`Jupyter Kernel Gateway ${VERSION} at ${url}`);
   const culler = startKernelCuller(kernels, cfg, klog);
 
-  let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       culler.stop();
+      keepalive.stop();
       log.info('Shutting down: ending every kernel');
-      await personality.shutdown?.().catch((err: Error) => log.error(`Personality shutdown failed: ${err.message}`));
-      for (const client of wss.clients) client.close(1001, 'Gateway shutting down');
-      await kernels.shutdownAll();
+      await Promise.all([
+        closeWebsockets(wss, WS_CLOSE_GRACE_MS),
+        (async () => {
+          await personality.shutdown?.().catch((err: Error) => log.error(`Personality shutdown failed: ${err.message}`));
+          await kernels.shutdownAll();
+        })(),
+      ]);
       await app.close();
     })();
     return closing;

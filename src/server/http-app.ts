@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Logger as PinoLogger } from 'pino';
 import { HttpError, errorBody } from './http-error.js';
 import type { GatewayConfig } from './gateway-config.js';
+import { guardHttpServer, httpServerOptions, makeClientErrorHandler } from './connections.js';
 import { corsHeaders, originAllowed, redactUrl, remoteAddress, requestToken, tokenMatches, trustsProxyHeaders } from './request-policies.js';
 import type { TlsServerOptions } from './tls-options.js';
 
@@ -56,20 +57,28 @@ export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: H
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const cfg = opts.config.KernelGatewayApp;
   const cors = corsHeaders(cfg);
+  const timeouts = httpServerOptions(cfg);
   const app = Fastify({
     loggerInstance: opts.logger,
     // Our own access log (onResponse below) masks tokens; Fastify's per-request lines are off.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: cfg.max_body_size,
     forceCloseConnections: true,
+    // A client may not hold a connection by sending slowly or not at all (Fastify turns
+    // Node's request timeout off by default).
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    requestTimeout: timeouts.requestTimeout,
+    http: { headersTimeout: timeouts.headersTimeout, connectionsCheckingInterval: timeouts.connectionsCheckingInterval },
+    clientErrorHandler: makeClientErrorHandler((line) => opts.logger.warn(line)),
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
     // URLs the router cannot even parse (bad %-escapes, over-long segments) get our error shape too.
     frameworkErrors: (err: Error & { statusCode?: number }, _req: FastifyRequest, reply: FastifyReply) => {
       reply.headers(cors);
       sendError(reply, err.statusCode ?? 400, err.message);
     },
-    ...(opts.https ? { https: opts.https } : {}),
+    ...(opts.https ? { https: { ...opts.https, headersTimeout: timeouts.headersTimeout, connectionsCheckingInterval: timeouts.connectionsCheckingInterval } } : {}),
   }) as unknown as FastifyInstance;
+  guardHttpServer(app.server);
 
   // Every route gets the raw body and parses it itself: clients send JSON with all sorts of
   // content types (or none), and notebook-http needs the bytes as they came.
