@@ -14,6 +14,7 @@ import type { CreatePersonality, Personality, PersonalityContext } from '../pers
 import { AnnotatedCellParser } from './cell-parser.js';
 import { EndpointRouter } from './endpoint-router.js';
 import type { NotebookApiParser, SwaggerDocument } from './endpoints.js';
+import { ExecutionAbandonedError, interruptAndSettle, RequestWatch, unlessAbandoned } from './bounded-execution.js';
 import { buildNotebookRequest } from './request-model.js';
 import { requestCode } from './request-code.js';
 import { applyResponseInfo, buildCellResponse, cellErrorText, parseResponseInfo, ResponseInfoError, type CellResponse } from './response-builder.js';
@@ -64,6 +65,7 @@ export class NotebookHttpPersonality implements Personality {
   private readonly prefix: string;
   private readonly staticFolder?: StaticFolder;
   private readonly notebookSource?: NotebookSource;
+  private readonly executionTimeoutMs: number;
 
   constructor(private readonly ctx: PersonalityContext) {
     const app = ctx.config.KernelGatewayApp;
@@ -92,6 +94,7 @@ export class NotebookHttpPersonality implements Personality {
     }
     this.swaggerJson = Buffer.from(JSON.stringify(this.swagger), 'utf8');
     this.prefix = basePrefix(app.base_url);
+    this.executionTimeoutMs = options.execution_timeout * 1000;
     if (options.static_path) this.staticFolder = new StaticFolder(options.static_path);
     if (options.allow_notebook_download) this.notebookSource = new NotebookSource(app.seed_uri);
   }
@@ -158,16 +161,30 @@ export class NotebookHttpPersonality implements Personality {
       return reply;
     }
     let response: CellResponse;
+    const watch = new RequestWatch(reply, this.executionTimeoutMs);
+    let keepLease = false;
     try {
-      response = await this.run(lease.kernel, code.executions, responseSource, req.headers.accept);
+      response = await this.run(lease.kernel, code.executions, responseSource, req.headers.accept, watch);
     } catch (err) {
       if (err instanceof KernelDiedError) {
         throw new HttpError(500, `The kernel died while running ${match.verb} ${match.endpoint.path}; a new kernel is taking its place in the pool`);
       }
       if (err instanceof ResponseInfoError) throw new HttpError(500, `${match.verb} ${match.endpoint.path}: ${err.message}`);
+      if (err instanceof ExecutionAbandonedError) {
+        keepLease = true;
+        void this.recover(lease, err.running);
+        if (err.reason === 'client-gone') {
+          req.log.info(`${req.method} ${path}: the client left during the execution; the kernel was interrupted`);
+          reply.hijack();
+          reply.raw.destroy();
+          return reply;
+        }
+        throw new HttpError(504, `${match.verb} ${match.endpoint.path} did not finish within execution_timeout (${this.executionTimeoutMs / 1000} s); the kernel was interrupted`);
+      }
       throw err;
     } finally {
-      lease.release();
+      watch.dispose();
+      if (!keepLease) lease.release();
     }
     reply.code(response.status).headers(response.headers);
     return reply.send(response.status === 204 || response.status === 304 ? undefined : response.body);
@@ -191,16 +208,28 @@ export class NotebookHttpPersonality implements Personality {
     }
   }
 
-  private async run(kernel: RunningKernel, executions: string[], responseSource: string | undefined, accept: string | undefined): Promise<CellResponse> {
+  /** An abandoned request's kernel goes back to the pool once idle, or is replaced. */
+  private async recover(lease: PoolLease<RunningKernel>, running: Promise<unknown>): Promise<void> {
+    const kernel = lease.kernel;
+    if (await interruptAndSettle(kernel, running, this.ctx.log)) {
+      lease.release();
+      return;
+    }
+    this.ctx.log.warn(`Pool kernel ${kernel.id} did not become idle after an interrupt; ending it`);
+    await this.ctx.kernels.shutdown(kernel.id, true).catch((err: Error) => this.ctx.log.warn(`Ending kernel ${kernel.id} failed: ${err.message}`));
+    lease.release();
+  }
+
+  private async run(kernel: RunningKernel, executions: string[], responseSource: string | undefined, accept: string | undefined, watch: RequestWatch): Promise<CellResponse> {
     let outcome: ExecutionOutcome | undefined;
     for (const code of executions) {
-      outcome = await executeCode(kernel, code);
+      outcome = await unlessAbandoned(executeCode(kernel, code), watch);
       if (outcome.status !== 'ok') break;
     }
     const response = buildCellResponse(outcome!, accept);
     // A failed cell answers 500 without its ResponseInfo, as in the original.
     if (outcome!.status !== 'ok' || responseSource === undefined) return response;
-    const info = await executeCode(kernel, responseSource);
+    const info = await unlessAbandoned(executeCode(kernel, responseSource), watch);
     if (info.status !== 'ok') {
       return { status: 500, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from(cellErrorText(info), 'utf8') };
     }
