@@ -3,8 +3,8 @@
 // the connection whose request it answers. The kernel's messages are always read at once (its
 // own state depends on them); a client that reads slowly is handled on its own: past
 // HIGH_WATER bytes unsent, its messages wait in a bounded backlog (oldest dropped first, and
-// the client told) until its socket drains, and a client that reads nothing for STUCK_MS is
-// closed. Nobody else waits for it, and the gateway's memory stays bounded.
+// the client told) until its socket drains. A client that reads nothing at all is closed by
+// the websocket keepalive (server/connections.ts); one that reads slowly is not. Nobody else waits for it, and the gateway's memory stays bounded.
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { makeMessage, CLIENT_CHANNELS, type Channel } from '../../protocol/message.js';
@@ -19,7 +19,7 @@ const HIGH_WATER = 16 * 1024 * 1024;
 /** Messages this large are sent as fragments rather than joined into one buffer. */
 const FRAGMENT_ABOVE = 256 * 1024;
 const LOW_WATER = 4 * 1024 * 1024;
-const STUCK_MS = 30_000;
+const DRAIN_CHECK_MS = 10;
 /** Requests whose replies are still awaited, per kernel; old entries go first past this. */
 const MAX_PENDING_OWNERS = 10_000;
 
@@ -72,14 +72,13 @@ export class ClientConnection {
   }
 
   private startBacklog(): void {
-    this.backlog = new SessionReplayBuffer(this.sessionId ?? '', { maxBytes: this.limits.maxBytes, maxAgeMs: STUCK_MS }, () => {
-      this.log.warn(`Closing a websocket that read nothing for ${STUCK_MS / 1000} s`);
-      this.ws.terminate();
-    });
+    // No time limit here: a client that reads nothing at all is the keepalive's to end
+    // (ws_ping_interval); one that reads slowly keeps its connection.
+    this.backlog = new SessionReplayBuffer(this.sessionId ?? '', { maxBytes: this.limits.maxBytes, maxAgeMs: Infinity });
     const check = (): void => {
       if (!this.backlog) return;
       if (this.ws.bufferedAmount > LOW_WATER) {
-        this.drainTimer = setTimeout(check, 10);
+        this.drainTimer = setTimeout(check, DRAIN_CHECK_MS);
         return;
       }
       const backlog = this.backlog;
@@ -91,7 +90,7 @@ export class ClientConnection {
       for (const { channel, msg } of backlog.drain()) this.write(channel, msg);
       if (this.ws.bufferedAmount > HIGH_WATER) this.startBacklog();
     };
-    this.drainTimer = setTimeout(check, 10);
+    this.drainTimer = setTimeout(check, DRAIN_CHECK_MS);
   }
 
   private dropBacklog(): void {

@@ -24,15 +24,18 @@ export class SessionReplayBuffer {
   bytes = 0;
   droppedMessages = 0;
   droppedBytes = 0;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer?: NodeJS.Timeout;
 
+  /** `onExpire` runs once maxAgeMs has passed (never when it is Infinity). */
   constructor(
     readonly sessionId: string,
     private readonly limits: ReplayLimits,
-    onExpire: (buffer: SessionReplayBuffer) => void,
+    onExpire?: (buffer: SessionReplayBuffer) => void,
   ) {
-    this.timer = setTimeout(() => onExpire(this), limits.maxAgeMs);
-    this.timer.unref();
+    if (onExpire && Number.isFinite(limits.maxAgeMs)) {
+      this.timer = setTimeout(() => onExpire(this), limits.maxAgeMs);
+      this.timer.unref();
+    }
   }
 
   push(channel: string, msg: RawMessage): void {
