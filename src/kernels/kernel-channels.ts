@@ -12,6 +12,13 @@ import type { Logger } from './logger.js';
 
 export type RequestChannel = Exclude<Channel, 'iopub'>;
 
+/** How long one send may wait for room in ZeroMQ's queue to a kernel. */
+const SEND_TIMEOUT_MS = 5000;
+/** Sends waiting per channel past which more are refused outright. */
+const MAX_QUEUED_SENDS = 1000;
+
+export class KernelNotReadingError extends Error {}
+
 export interface KernelChannelsEvents {
   message: [channel: Channel, msg: RawMessage];
 }
@@ -21,6 +28,9 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
   private readonly dealers: Record<RequestChannel, Dealer>;
   private readonly iopub: Subscriber;
   private readonly sendChains = new Map<RequestChannel, Promise<unknown>>();
+  private readonly queued = new Map<RequestChannel, number>();
+  /** Channels whose last send timed out: sends fail at once until the kernel reads again. */
+  private readonly stalled = new Set<RequestChannel>();
   private closed = false;
   private readonly handshaken = new Set<RequestChannel>();
   private connectWaiters: (() => void)[] = [];
@@ -57,13 +67,34 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
     void this.receiveLoop('iopub', this.iopub);
   }
 
-  /** Signs and sends; sends on one socket are serialised (zeromq.js allows one at a time). */
+  /** Signs and sends; sends on one socket are serialised (zeromq.js allows one at a time).
+   *  A kernel that stops reading cannot make the queue grow without bound: a send that cannot
+   *  be queued within SEND_TIMEOUT_MS fails, the sends queued behind it fail at once until one
+   *  gets through again, and past MAX_QUEUED_SENDS new sends are refused. */
   send(channel: RequestChannel, msg: RawMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('kernel channels are closed'));
+    const queued = this.queued.get(channel) ?? 0;
+    if (queued >= MAX_QUEUED_SENDS) return Promise.reject(new KernelNotReadingError(`the kernel is not reading its ${channel} channel (${queued} messages waiting)`));
     const socket = this.dealers[channel];
     const frames = encodeWire(msg, this.signer);
+    this.queued.set(channel, queued + 1);
     const previous = this.sendChains.get(channel) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => socket.send(frames));
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.closed) throw new Error('kernel channels are closed');
+        const stalled = this.stalled.has(channel);
+        socket.sendTimeout = stalled ? 0 : SEND_TIMEOUT_MS;
+        try {
+          await socket.send(frames);
+          this.stalled.delete(channel);
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'EAGAIN') throw err;
+          this.stalled.add(channel);
+          throw new KernelNotReadingError(`the kernel did not take a message on ${channel} within ${stalled ? 0 : SEND_TIMEOUT_MS / 1000} s`);
+        }
+      })
+      .finally(() => this.queued.set(channel, (this.queued.get(channel) ?? 1) - 1));
     this.sendChains.set(channel, next);
     return next;
   }
