@@ -10,6 +10,8 @@ import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { seedKernel, type SeedPlan } from './seeding.js';
 
 export class NoSuchKernelSpecError extends Error {}
+/** A retry of a failed start is not worth it with less than this left of the launch timeout. */
+const MIN_RETRY_MS = 1000;
 export class KernelLimitError extends Error {}
 
 export interface KernelManagerOptions {
@@ -111,12 +113,15 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
    *  again with fresh ports: something may have taken one of its ports between allocation and
    *  bind. A timeout is not retried. */
   private async launchWithRetry(opts: LaunchOptions, attempts = 3): Promise<RunningKernel> {
+    // Retries share the one launch timeout: a start succeeds or fails within it, never later.
+    const deadline = Date.now() + opts.launchTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await RunningKernel.launch(opts);
+        return await RunningKernel.launch({ ...opts, launchTimeoutMs: Math.max(1, deadline - Date.now()) });
       } catch (err) {
-        if (!(err instanceof RetryableLaunchError) || attempt >= attempts) throw err;
-        this.opts.log.warn(`${err.message}; trying again with new ports (attempt ${attempt + 1} of ${attempts})`);
+        const left = deadline - Date.now();
+        if (!(err instanceof RetryableLaunchError) || attempt >= attempts || left < MIN_RETRY_MS) throw err;
+        this.opts.log.warn(`${err.message}; trying again with new ports (attempt ${attempt + 1} of ${attempts}, ${Math.round(left / 1000)} s left)`);
       }
     }
   }
