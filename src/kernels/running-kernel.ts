@@ -299,8 +299,9 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   shutdown(now = false): Promise<void> {
     if (this.ended) return this.ended;
     this.ending = true;
-    this.emit('ending');
+    // Set before 'ending' is emitted: a listener that calls shutdown() joins this one.
     this.ended = (async () => {
+      await Promise.resolve();
       try {
         await this.restarting?.catch(() => undefined);
         await this.stopProcess(false, now);
@@ -312,6 +313,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
         this.removeAllListeners('message');
       }
     })();
+    this.emit('ending');
     return this.ended;
   }
 
@@ -323,7 +325,9 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     if (child.exitCode === null && child.signalCode === null) {
       if (!now) {
         void this.request('control', 'shutdown_request', { restart }, SHUTDOWN_WAIT_MS);
-        await Promise.race([exited, new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS))]);
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (grace = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
+        clearTimeout(grace);
       }
       signalGroup(child, 'SIGKILL');
       await exited;
