@@ -96,27 +96,48 @@ export function makeClientErrorHandler(log: (message: string) => void): (err: No
   };
 }
 
+interface Outflow {
+  /** Bytes whose writes have completed. */
+  completed: number;
+  /** Bytes handed to the socket that the OS has not taken yet (a large write drains in parts). */
+  queued: number;
+  /** Bytes not yet taken by the OS, in all. */
+  pending: number;
+}
+
+function outflow(socket: Socket): Outflow {
+  const handle = (socket as Socket & { _handle?: { writeQueueSize?: number } | null })._handle;
+  const queued = handle?.writeQueueSize ?? 0;
+  return { completed: socket.bytesWritten - socket.writableLength, queued, pending: socket.writableLength + queued };
+}
+
+/** Intervals a peer may stay silent (no pong, no message, no output drained) before it is dropped,
+ *  as Tornado's websocket_ping_timeout counts by default. */
+const SILENT_INTERVALS = 3;
+
 /**
- * Pings every websocket each `intervalMs`. A peer that neither answered the last ping nor took
- * any bytes from its socket since is terminated (its 'close' then uncounts it everywhere). A
- * slow reader whose ping waits behind megabytes of output is alive as long as it drains.
+ * Pings every websocket each `intervalMs`. A peer that for SILENT_INTERVALS intervals neither
+ * answered a ping, sent anything nor took any stuck bytes from its socket is terminated (its
+ * 'close' then uncounts it everywhere). A slow reader whose pings wait behind megabytes of
+ * output is alive as long as it drains.
  */
 export function startKeepalive(intervalMs: number, onDead: (ws: WebSocket) => void): { stop(): void; track(ws: WebSocket, socket: Duplex): void } {
-  const peers = new Map<WebSocket, { socket: Socket; answered: boolean; drained: number }>();
-  const drainedBytes = (socket: Socket): number => socket.bytesWritten - socket.writableLength;
+  const peers = new Map<WebSocket, { socket: Socket; aliveAt: number; out: Outflow }>();
   const timer =
     intervalMs > 0
       ? setInterval(() => {
+          const now = Date.now();
           for (const [ws, peer] of peers) {
-            const drained = drainedBytes(peer.socket);
-            const progressed = drained > peer.drained && ws.bufferedAmount > 0;
-            peer.drained = drained;
-            if (!peer.answered && !progressed) {
+            const out = outflow(peer.socket);
+            // Progress counts only for output that was stuck: a ping that fits in the socket's
+            // buffer "completes" whether or not anyone reads it.
+            if (peer.out.pending > 0 && (out.completed > peer.out.completed || out.queued < peer.out.queued)) peer.aliveAt = now;
+            peer.out = out;
+            if (now - peer.aliveAt > SILENT_INTERVALS * intervalMs) {
               onDead(ws);
               ws.terminate();
               continue;
             }
-            peer.answered = false;
             try {
               ws.ping();
             } catch {
@@ -133,10 +154,10 @@ export function startKeepalive(intervalMs: number, onDead: (ws: WebSocket) => vo
     },
     track: (ws, socket) => {
       if (!timer) return;
-      const peer = { socket: socket as Socket, answered: true, drained: drainedBytes(socket as Socket) };
+      const peer = { socket: socket as Socket, aliveAt: Date.now(), out: outflow(socket as Socket) };
       peers.set(ws, peer);
       const alive = (): void => {
-        peer.answered = true;
+        peer.aliveAt = Date.now();
       };
       ws.on('pong', alive);
       ws.on('message', alive);

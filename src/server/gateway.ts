@@ -168,7 +168,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     maxPayload: cfg.ws_max_message_size,
     handleProtocols: (offered, req) => upgrading.get(req)?.route.selectProtocol?.(offered) ?? false,
   });
-  const keepalive = startKeepalive(cfg.ws_ping_interval * 1000, () => log.warn('Closing a websocket that answered no ping and read nothing for a whole ping interval'));
+  const keepalive = startKeepalive(cfg.ws_ping_interval * 1000, () => log.warn('Closing a websocket that answered no ping, sent nothing and read nothing for 3 ping intervals'));
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug(`Websocket socket error: ${err.message}`));
     const url = req.url ?? '/';

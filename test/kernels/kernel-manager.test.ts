@@ -1,0 +1,84 @@
+// The kernel manager with real kernels, in process: one stop sequence per shutdown, no timer
+// of ours left behind, and start retries bounded by the one launch timeout.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KernelManager } from '../../src/kernels/kernel-manager.js';
+import { KernelSpecManager } from '../../src/kernels/kernelspecs.js';
+import { jupyterDataPath } from '../../src/kernels/jupyter-paths.js';
+import { RunningKernel } from '../../src/kernels/running-kernel.js';
+import type { Logger } from '../../src/kernels/logger.js';
+
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('KernelManager with real kernels', () => {
+  let root: string;
+  let kernels: KernelManager;
+
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'kg-manager-'));
+    // A "kernel" that exits after 2.5 s without ever answering: a retryable early exit.
+    const late = join(root, 'data', 'kernels', 'exits-late');
+    mkdirSync(late, { recursive: true });
+    writeFileSync(join(late, 'kernel.json'), JSON.stringify({ argv: ['python3', '-c', 'import time, sys; time.sleep(2.5); sys.exit(3)', '{connection_file}'], display_name: 'Exits late', language: 'none' }));
+    const specs = new KernelSpecManager(() => [join(root, 'data'), ...jupyterDataPath()], () => undefined);
+    mkdirSync(join(root, 'runtime'));
+    kernels = new KernelManager({ specs, defaultKernelName: 'python3', runtimeDir: join(root, 'runtime'), launchTimeoutMs: 30_000, envPolicy: { processWhitelist: [], requestWhitelist: [] }, log: quiet, heartbeatIntervalMs: 0 });
+  });
+
+  after(async () => {
+    await kernels.shutdownAll(true);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a shutdown runs one stop sequence and leaves no timer of ours behind', async () => {
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const kernel = await kernels.start({ name: 'python3' });
+    const proto = RunningKernel.prototype as unknown as { stopProcess: (...args: unknown[]) => Promise<void> };
+    const original = proto.stopProcess;
+    let stops = 0;
+    proto.stopProcess = function (this: unknown, ...args: unknown[]) {
+      stops++;
+      return original.apply(this, args);
+    };
+    try {
+      await kernels.shutdown(kernel.id);
+    } finally {
+      proto.stopProcess = original;
+    }
+    assert.equal(stops, 1, 'one stop sequence');
+    assert.equal(kernel.pid !== undefined && processAlive(kernel.pid), false, 'the process is gone');
+    const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    assert.ok(timersAfter <= timersBefore, `timers before ${timersBefore}, after ${timersAfter}`);
+  });
+
+  test('retries of a failed start share the launch timeout', async () => {
+    const limited = new KernelManager({
+      specs: new KernelSpecManager(() => [join(root, 'data')], () => undefined),
+      defaultKernelName: 'exits-late',
+      runtimeDir: join(root, 'runtime'),
+      launchTimeoutMs: 3000,
+      envPolicy: { processWhitelist: [], requestWhitelist: [] },
+      log: quiet,
+      heartbeatIntervalMs: 0,
+    });
+    const t0 = Date.now();
+    await assert.rejects(limited.start({ name: 'exits-late' }));
+    const elapsed = Date.now() - t0;
+    console.log(`# a start that kept failing gave up after ${elapsed} ms (kernel_launch_timeout 3 s; three full attempts would take 7.5 s)`);
+    // One attempt exits at 2.5 s, the retry gets the 0.5-1 s left: well under three attempts.
+    assert.ok(elapsed < 6000, `gave up after ${elapsed} ms`);
+    await limited.shutdownAll(true);
+  });
+});
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
