@@ -8,6 +8,7 @@ import { kernelPids, startGateway, type GatewayProcess } from '../helpers/gatewa
 import { RawKernelClient } from '../helpers/raw-kernel-client.js';
 
 const MAX_BODY = 200_000;
+const MAX_MESSAGE = 100_000;
 let gw: GatewayProcess;
 let kernelId: string;
 let kernelPid: number;
@@ -23,7 +24,7 @@ function prng(seed: number): () => number {
 }
 
 before(async () => {
-  gw = await startGateway([`--KernelGatewayApp.max_body_size=${MAX_BODY}`, '--JupyterWebsocketPersonality.list_kernels=True']);
+  gw = await startGateway([`--KernelGatewayApp.max_body_size=${MAX_BODY}`, `--KernelGatewayApp.ws_max_message_size=${MAX_MESSAGE}`, '--JupyterWebsocketPersonality.list_kernels=True']);
   const res = await fetch(gw.url + '/api/kernels', { method: 'POST', body: '{}' });
   kernelId = (await res.json()).id;
   kernelPid = (await kernelPids(kernelId))[0]!;
@@ -92,10 +93,13 @@ test('websocket: garbage, unknown channels and oversized frames harm no one else
   assert.match((await victim.execute('print("victim ok")')).map((m) => String(m.content.text ?? '')).join(''), /victim ok/);
 
   const oversized = await RawKernelClient.connect(gw.url, kernelId);
-  const closed = new Promise<number>((resolve) => oversized.ws.once('close', (code) => resolve(code)));
+  const closed = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the oversized message did not close its socket within 15 s')), 15_000);
+    oversized.ws.once('close', (code) => (clearTimeout(timer), resolve(code)));
+  });
   tried++;
-  oversized.ws.send(Buffer.alloc(MAX_BODY + 10, 1));
-  assert.equal(await closed, 1009, 'an oversized frame closes only that socket, with 1009 (message too big)');
+  oversized.ws.send(Buffer.alloc(MAX_MESSAGE + 10, 1));
+  assert.equal(await closed, 1009, 'a message over ws_max_message_size closes only that socket, with 1009 (message too big)');
 
   const out = await bystander.execute('print("bystander ok")');
   assert.match(out.map((m) => String(m.content.text ?? '')).join(''), /bystander ok/);
