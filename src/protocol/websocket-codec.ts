@@ -5,6 +5,7 @@
 //   offset table, the channel name, then header, parent_header, metadata, content, buffers.
 // Kernel-to-client encoding splices the raw JSON parts in as they are (no parse/stringify).
 import { RawMessage, WireError, parseJsonObject } from './wire.js';
+import { checkJsonObject, topLevelMembers } from './json-spans.js';
 
 export const V1_PROTOCOL = 'v1.kernel.websocket.jupyter.org';
 
@@ -91,34 +92,28 @@ export function decodeFromClient(data: Buffer, isBinary: boolean, format: Websoc
   return isBinary ? decodeLegacyBinary(data) : decodeJsonText(data);
 }
 
-function decodeJsonText(data: Buffer): ClientMessage {
-  let value: unknown;
-  try {
-    value = JSON.parse(data.toString('utf8'));
-  } catch {
-    throw new WireError('frame is not valid JSON');
-  }
-  return fromParsed(value, []);
-}
-
-function fromParsed(value: unknown, buffers: Buffer[]): ClientMessage {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new WireError('message is not a JSON object');
-  const msg = value as Record<string, unknown>;
-  const header = msg.header;
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WireError('message has no header');
-  const h = header as Record<string, unknown>;
+/** A JSON message, checked in place and split into views of `json` (no parse of its content). */
+function decodeJsonText(json: Buffer, buffers: Buffer[] = []): ClientMessage {
+  const members = topLevelMembers(json);
+  const view = (name: string): Buffer | undefined => {
+    const span = members.get(name);
+    return span && json.subarray(span.start, span.end);
+  };
+  const header = view('header');
+  if (!header || header[0] !== 0x7b) throw new WireError('message has no header');
+  const h = JSON.parse(header.toString('utf8')) as Record<string, unknown>;
   if (typeof h.msg_type !== 'string' || h.msg_type === '') throw new WireError('message header has no msg_type');
   if (typeof h.msg_id !== 'string' || h.msg_id === '') throw new WireError('message header has no msg_id');
-  const channel = msg.channel === undefined || msg.channel === null ? 'shell' : String(msg.channel);
-  const part = (v: unknown, what: string): Buffer => {
-    if (v === undefined || v === null) return EMPTY;
-    if (typeof v !== 'object' || Array.isArray(v)) throw new WireError(`${what} is not a JSON object`);
-    return Buffer.from(JSON.stringify(v), 'utf8');
+  const channelJson = view('channel');
+  const channelValue: unknown = channelJson ? JSON.parse(channelJson.toString('utf8')) : undefined;
+  const channel = channelValue === undefined || channelValue === null ? 'shell' : String(channelValue);
+  const part = (name: string): Buffer => {
+    const v = view(name);
+    if (!v || (v.length === 4 && v.toString('latin1') === 'null')) return EMPTY;
+    if (v[0] !== 0x7b) throw new WireError(`${name} is not a JSON object`);
+    return v;
   };
-  return {
-    channel,
-    message: new RawMessage(Buffer.from(JSON.stringify(h), 'utf8'), part(msg.parent_header, 'parent_header'), part(msg.metadata, 'metadata'), part(msg.content, 'content'), buffers),
-  };
+  return { channel, message: new RawMessage(header, part('parent_header'), part('metadata'), part('content'), buffers) };
 }
 
 function decodeLegacyBinary(data: Buffer): ClientMessage {
@@ -131,16 +126,9 @@ function decodeLegacyBinary(data: Buffer): ClientMessage {
   for (let i = 0; i < n; i++) {
     if (offsets[i]! > offsets[i + 1]! || offsets[i]! < 4 * (n + 1)) throw new WireError('binary frame has a bad offset table');
   }
-  const json = data.subarray(offsets[0], offsets[1]);
-  let value: unknown;
-  try {
-    value = JSON.parse(json.toString('utf8'));
-  } catch {
-    throw new WireError('binary frame JSON part is not valid JSON');
-  }
   const buffers: Buffer[] = [];
   for (let i = 1; i < n; i++) buffers.push(data.subarray(offsets[i], offsets[i + 1]));
-  return fromParsed(value, buffers);
+  return decodeJsonText(data.subarray(offsets[0], offsets[1]), buffers);
 }
 
 function decodeV1(data: Buffer): ClientMessage {
@@ -157,10 +145,14 @@ function decodeV1(data: Buffer): ClientMessage {
   const header = parseJsonObject(part(1), 'header');
   if (typeof header.msg_type !== 'string' || header.msg_type === '') throw new WireError('message header has no msg_type');
   if (typeof header.msg_id !== 'string' || header.msg_id === '') throw new WireError('message header has no msg_id');
-  // Validate the other JSON parts once so that a kernel never receives garbage.
-  parseJsonObject(part(2), 'parent_header');
-  parseJsonObject(part(3), 'metadata');
-  parseJsonObject(part(4), 'content');
+  // Check the other JSON parts in place so that a kernel never receives garbage.
+  const check = (i: number, what: string): void => {
+    const b = part(i);
+    if (b.length > 0 && !(b.length === 4 && b.toString('latin1') === 'null')) checkJsonObject(b, what);
+  };
+  check(2, 'parent_header');
+  check(3, 'metadata');
+  check(4, 'content');
   const buffers: Buffer[] = [];
   // Views into the frame, not copies: the frame lives as long as the message anyway.
   for (let i = 5; i < count - 1; i++) buffers.push(part(i));
