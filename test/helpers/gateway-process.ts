@@ -1,6 +1,7 @@
 // Starts the real gateway command (bin/kernel-gateway.js) as a child process on a free port and
 // waits for its "at http://..." line; stop() sends SIGTERM and waits for the exit.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../../bin/kernel-gateway.js', import.meta.url));
@@ -88,9 +89,22 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Pids of processes whose command line mentions `text` (e.g. a test's runtime dir). */
+export function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}
+
 /** The pids of kernel processes whose command line names the given kernel id's connection file. */
 export async function kernelPids(kernelId: string): Promise<number[]> {
-  const { readdirSync, readFileSync } = await import('node:fs');
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -3,24 +3,11 @@
 // within the bound an orchestrator's grace period allows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGateway, waitFor } from '../helpers/gateway-process.js';
+import { processesMentioning, startGateway, waitFor } from '../helpers/gateway-process.js';
 import { rawConnect, upgradeRequest, type RawClient } from '../helpers/raw-socket.js';
-
-function kernelProcesses(runtimeDir: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(runtimeDir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 test('SIGTERM with mute websocket clients exits within 6 s and ends every kernel', async () => {
   const runtimeDir = mkdtempSync(join(tmpdir(), 'kg-sigterm-'));
@@ -31,7 +18,7 @@ test('SIGTERM with mute websocket clients exits within 6 s and ends every kernel
     assert.equal(res.status, 201);
     ids.push(((await res.json()) as { id: string }).id);
   }
-  assert.equal(kernelProcesses(runtimeDir).length, 2);
+  assert.equal(processesMentioning(runtimeDir).length, 2);
   // Clients that complete the handshake, then read nothing and never close.
   const mute: RawClient[] = [];
   for (const id of ids) {
@@ -56,6 +43,6 @@ test('SIGTERM with mute websocket clients exits within 6 s and ends every kernel
   console.log(`# SIGTERM with ${mute.length} mute websocket clients and 2 kernels: exited (${code}) after ${elapsed} ms`);
   assert.equal(code, 0);
   assert.ok(elapsed < 6000, `exited after ${elapsed} ms`);
-  assert.ok(await waitFor(() => kernelProcesses(runtimeDir).length === 0, 5000), 'no kernel outlives the gateway');
+  assert.ok(await waitFor(() => processesMentioning(runtimeDir).length === 0, 5000), 'no kernel outlives the gateway');
   for (const c of [...mute, idle, refused]) c.reset();
 });

@@ -5,11 +5,11 @@
 // websocket, and no kernel process may have leaked.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
+import { processesMentioning, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { RawKernelClient } from '../helpers/raw-kernel-client.js';
 import { frame, rawConnect, serverCloseCode, upgradeRequest, type RawClient } from '../helpers/raw-socket.js';
 
@@ -21,20 +21,6 @@ const REQUEST_SECS = 3;
 const MAX_MESSAGE = 1024 * 1024;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Processes whose command line names a connection file in `runtimeDir`. */
-function kernelProcesses(runtimeDir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(runtimeDir)) pids.push(Number(entry));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return pids;
-}
 
 const openFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
@@ -85,7 +71,7 @@ describe('hostile clients', () => {
     } finally {
       client.close();
     }
-    assert.equal(kernelProcesses(runtimeDir).length, 1, 'exactly the one kernel process runs');
+    assert.equal(processesMentioning(runtimeDir).length, 1, 'exactly the one kernel process runs');
   }
 
   async function upgraded(path = channels, headers: Record<string, string> = {}): Promise<RawClient> {

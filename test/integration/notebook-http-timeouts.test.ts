@@ -10,9 +10,9 @@
 // asserted here, so "answered in time" can only mean the execution was cut short.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { processAlive, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
+import { processAlive, processesMentioning, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir, writeNotebook } from './notebook-http-fixtures.js';
 
 /** Seconds the /sleep cell sleeps: well past every bound below. */
@@ -29,19 +29,7 @@ const CELLS = [
 ];
 
 /** Pids of the kernel processes whose connection file lies in `runtime`. */
-function kernelPidsIn(runtime: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmd.includes(`${runtime}/kernel-`)) pids.push(Number(entry));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return pids.sort((a, b) => a - b);
-}
+const kernelPidsIn = (runtime: string): number[] => processesMentioning(`${runtime}/kernel-`);
 
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 

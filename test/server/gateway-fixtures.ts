@@ -77,19 +77,7 @@ export function writeNotebook(dir: string, name: string, kernelName: string, cel
   return path;
 }
 
-/** Pids of processes whose command line mentions `text` (e.g. a test's runtime dir). */
-export function processesMentioning(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return pids;
-}
+export { processesMentioning } from '../helpers/gateway-process.js';
 
 export interface Certificates {
   dir: string;
