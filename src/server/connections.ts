@@ -122,18 +122,21 @@ const SILENT_INTERVALS = 3;
  * output is alive as long as it drains.
  */
 export function startKeepalive(intervalMs: number, onDead: (ws: WebSocket) => void): { stop(): void; track(ws: WebSocket, socket: Duplex): void } {
-  const peers = new Map<WebSocket, { socket: Socket; aliveAt: number; out: Outflow }>();
+  // Silence is counted in sweeps, not in wall time: after the gateway itself stalled, the
+  // first sweep runs before the pongs waiting in the sockets are read, and must not blame them.
+  const peers = new Map<WebSocket, { socket: Socket; heard: boolean; silentSweeps: number; out: Outflow }>();
   const timer =
     intervalMs > 0
       ? setInterval(() => {
-          const now = Date.now();
           for (const [ws, peer] of peers) {
             const out = outflow(peer.socket);
             // Progress counts only for output that was stuck: a ping that fits in the socket's
             // buffer "completes" whether or not anyone reads it.
-            if (peer.out.pending > 0 && (out.completed > peer.out.completed || out.queued < peer.out.queued)) peer.aliveAt = now;
+            const drained = peer.out.pending > 0 && (out.completed > peer.out.completed || out.queued < peer.out.queued);
             peer.out = out;
-            if (now - peer.aliveAt > SILENT_INTERVALS * intervalMs) {
+            peer.silentSweeps = peer.heard || drained ? 0 : peer.silentSweeps + 1;
+            peer.heard = false;
+            if (peer.silentSweeps >= SILENT_INTERVALS) {
               onDead(ws);
               ws.terminate();
               continue;
@@ -154,10 +157,10 @@ export function startKeepalive(intervalMs: number, onDead: (ws: WebSocket) => vo
     },
     track: (ws, socket) => {
       if (!timer) return;
-      const peer = { socket: socket as Socket, aliveAt: Date.now(), out: outflow(socket as Socket) };
+      const peer = { socket: socket as Socket, heard: true, silentSweeps: 0, out: outflow(socket as Socket) };
       peers.set(ws, peer);
       const alive = (): void => {
-        peer.aliveAt = Date.now();
+        peer.heard = true;
       };
       ws.on('pong', alive);
       ws.on('message', alive);

@@ -16,8 +16,9 @@ import { frame, rawConnect, serverCloseCode, upgradeRequest, type RawClient } fr
 const TOKEN = 'secret';
 const AUTH = { Authorization: `token ${TOKEN}` };
 const PING_SECS = 2;
-const HEADERS_SECS = 2;
-const REQUEST_SECS = 3;
+// Long enough that a polite client on a loaded machine is never cut off by a stalled event loop.
+const HEADERS_SECS = 5;
+const REQUEST_SECS = 6;
 const MAX_MESSAGE = 1024 * 1024;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
