@@ -138,8 +138,9 @@ export class SessionManager {
         throw new SessionNotFoundError(`Session not found: ${id}`);
       }
       record.kernelId = next;
-      // Jupyter Server ends the old kernel when a session moves to a new one it started.
-      if (startsOne && previous !== next && !this.isShared(previous, id)) await this.kernels.shutdown(previous);
+      // Jupyter Server ends the old kernel whenever a session moves to another one (started for
+      // it or named by id); we spare it only while another session still uses it.
+      if (previous !== next && !this.isShared(previous, id)) await this.kernels.shutdown(previous);
     }
     if (changes.path !== undefined) record.path = changes.path;
     if (changes.name !== undefined) record.name = changes.name;

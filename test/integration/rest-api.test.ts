@@ -168,8 +168,11 @@ describe('sessions', () => {
     assert.ok(await waitFor(() => oldPids.every((p) => !processAlive(p))), 'the replaced kernel is shut down');
 
     const other = await (await post('/api/kernels', { name: 'python3' })).json();
+    const movedPids = await kernelPids(movedModel.kernel.id);
     const byId = await (await api(`/api/sessions/${s.id}`, { method: 'PATCH', body: JSON.stringify({ kernel: { id: other.id } }) })).json();
     assert.equal(byId.kernel.id, other.id);
+    assert.equal((await api(`/api/kernels/${movedModel.kernel.id}`)).status, 404, 'moving to a kernel by id ends the old one, as Jupyter Server does');
+    assert.ok(await waitFor(() => movedPids.every((p) => !processAlive(p))), 'its process is gone');
 
     const listed = await (await api('/api/sessions')).json();
     assert.ok(listed.some((x: { id: string }) => x.id === s.id));
@@ -177,7 +180,6 @@ describe('sessions', () => {
     assert.equal((await api(`/api/sessions/${s.id}`, { method: 'DELETE' })).status, 204);
     assert.equal((await api(`/api/sessions/${s.id}`)).status, 404);
     assert.equal((await api(`/api/kernels/${other.id}`)).status, 404, 'deleting a session ends its kernel');
-    await api(`/api/kernels/${movedModel.kernel.id}`, { method: 'DELETE' });
   });
 
   test('creating with an existing kernel.id reuses that kernel', async () => {
@@ -194,6 +196,9 @@ describe('sessions', () => {
     assert.equal(noPath.status, 400);
     assert.match((await noPath.json()).message, /path/);
     assert.equal((await post('/api/sessions', { path: 'x.py' })).status, 400);
+    const noType = await post('/api/sessions', { path: 'x.ipynb', kernel: { name: 'python3' } });
+    assert.equal(noType.status, 400, 'type is required, as in Jupyter Server, also for a notebook path');
+    assert.deepEqual(await noType.json(), { reason: 'Bad Request', message: 'Missing field in JSON data: type' });
     const unknown = await post('/api/sessions', { path: 'y.ipynb', type: 'notebook', kernel: { name: 'nope' } });
     assert.equal(unknown.status, 501);
     assert.equal((await api('/api/sessions/nope')).status, 404);

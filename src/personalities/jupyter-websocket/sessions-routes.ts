@@ -52,7 +52,7 @@ const SESSION_BODY: JsonSchema = {
   properties: {
     path: { type: 'string', description: 'The path the session is for (or notebook.path).' },
     name: { type: 'string', description: 'The session name.' },
-    type: { type: 'string', description: "The session type; defaults to 'notebook' for a .ipynb path." },
+    type: { type: 'string', description: "The session type ('notebook', 'console', ...); required." },
     kernel: {
       type: 'object',
       description: 'The kernel: an existing one by id, or a new one by kernelspec name (with an optional env, as for POST /api/kernels).',
@@ -73,7 +73,7 @@ const DOCS = {
   create: {
     summary: 'Create a session, or return the session of the same path',
     tags: ['sessions'],
-    body: { ...SESSION_BODY, required: ['path'] },
+    body: { ...SESSION_BODY, required: ['path', 'type'] },
     response: {
       201: { ...SESSION_MODEL, description: 'The session, new or existing.', headers: LOCATION_HEADER },
       400: errorResponse('No or invalid JSON, a missing path or type, or an unknown kernel id.'),
@@ -121,11 +121,8 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
     const notebook = model.notebook as Record<string, unknown> | undefined;
     const path = optionalString(model, 'path') ?? (typeof notebook?.path === 'string' ? notebook.path : undefined);
     if (path === undefined) throw new HttpError(400, 'Missing field in JSON data: path');
-    let type = optionalString(model, 'type');
-    if (type === undefined) {
-      if (path.endsWith('.ipynb') || notebook) type = 'notebook';
-      else throw new HttpError(400, 'Missing field in JSON data: type');
-    }
+    const type = optionalString(model, 'type');
+    if (type === undefined) throw new HttpError(400, 'Missing field in JSON data: type');
     const name = optionalString(model, 'name') ?? (typeof notebook?.name === 'string' ? notebook.name : '');
     const existing = sessions.findByPath(path);
     if (existing) return reply.code(201).header('Location', location(existing.id)).send(sessions.model(existing));
