@@ -2,7 +2,9 @@
 // - no `env` in the request: the gateway's whole environment is inherited;
 // - an `env` in the request: only PATH, the env_process_whitelist variables, and the
 //   request's KERNEL_* and env_whitelist variables;
-// then the kernelspec's own env; always KERNEL_GATEWAY=1, never KG_AUTH_TOKEN.
+// then the kernelspec's own env; always KERNEL_GATEWAY=1 and JPY_PARENT_PID (the gateway's pid,
+// as jupyter_client's launcher sets it: ipykernel exits when that process dies, and enables
+// Ctrl-C), never KG_AUTH_TOKEN.
 
 export interface KernelEnvPolicy {
   /** Gateway variables a kernel may inherit when the request names an env. */
@@ -16,6 +18,7 @@ export function kernelEnvironment(
   requestEnv: Record<string, string> | undefined,
   specEnv: Record<string, string>,
   policy: KernelEnvPolicy,
+  parentPid: number = process.pid,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   const inherit = (name: string): void => {
@@ -34,5 +37,6 @@ export function kernelEnvironment(
   Object.assign(env, specEnv);
   delete env.KG_AUTH_TOKEN;
   env.KERNEL_GATEWAY = '1';
+  env.JPY_PARENT_PID = String(parentPid);
   return env;
 }

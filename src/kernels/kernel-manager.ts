@@ -76,8 +76,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     }
     this.launching++;
     try {
-      const gatewayEnv = { ...(this.opts.gatewayEnv ?? process.env), JPY_PARENT_PID: String(process.pid) };
-      const env = kernelEnvironment(gatewayEnv, request.env, spec.spec.env, this.opts.envPolicy);
+      const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, request.env, spec.spec.env, this.opts.envPolicy);
       const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log, track: (k) => this.track(k) });
       if (this.closing) {
         await kernel.shutdown(true);

@@ -194,3 +194,21 @@ describe('lifecycle races', () => {
     assert.ok(await waitFor(() => readdirSync(runtime).length === 0, 5000), 'every kernel, the one still starting included, is gone with its connection file');
   });
 });
+
+describe('a gateway killed outright', () => {
+  test('kernels started with an env (as Jupyter Server and Notebook clients send) end with a SIGKILLed gateway', async () => {
+    const gw = await startGateway();
+    const res = await fetch(gw.url + '/api/kernels', { method: 'POST', body: JSON.stringify({ name: 'python3', env: { KERNEL_USERNAME: 'ann' } }) });
+    assert.equal(res.status, 201);
+    const { id } = (await res.json()) as { id: string };
+    const client = await RawKernelClient.connect(gw.url, id);
+    const out = await client.execute('import os; print(os.environ.get("JPY_PARENT_PID"))');
+    client.close();
+    assert.equal(streamText(out), `${gw.proc.pid}\n`, 'the kernel knows its parent');
+    const pids = await kernelPids(id);
+    assert.equal(pids.length, 1);
+    await gw.stop('SIGKILL');
+    // ipykernel polls its parent every second and exits once it is gone.
+    assert.ok(await waitFor(() => pids.every((p) => !processAlive(p)), 15_000), 'the kernel did not outlive its gateway');
+  });
+});
