@@ -156,6 +156,17 @@ describe('REQUEST', () => {
     assert.equal(req.body, '');
   });
 
+  test("REQUEST is the original's json.dumps text: ASCII only, spaced separators, under exactly text/plain", async () => {
+    const res = await api('/request', { method: 'POST', body: JSON.stringify({ text: 'téxt ☃' }), headers: { 'Content-Type': 'application/json' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/plain');
+    const raw = Buffer.from(await res.arrayBuffer());
+    assert.ok(raw.every((b) => b < 0x80), 'the answer is plain ASCII, readable whatever charset a client assumes');
+    const body = raw.toString('latin1');
+    assert.ok(body.startsWith('{"body": {"text": "t\\u00e9xt \\u2603"}, "args": {}, '), body);
+    assert.deepEqual(JSON.parse(body).body, { text: 'téxt ☃' });
+  });
+
   test('bodies by content type: JSON (charset accepted), forms, text, anything else', async () => {
     const post = (body: string, type: string) => echoed('/request', { method: 'POST', body, headers: { 'Content-Type': type } });
     assert.deepEqual((await post('{"a": [1, "x"]}', 'application/json; charset=utf-8')).body, { a: [1, 'x'] });

@@ -16,7 +16,7 @@ import { EndpointRouter } from './endpoint-router.js';
 import type { NotebookApiParser, SwaggerDocument } from './endpoints.js';
 import { ExecutionAbandonedError, interruptAndSettle, RequestWatch, unlessAbandoned } from './bounded-execution.js';
 import { buildNotebookRequest } from './request-model.js';
-import { requestCode } from './request-code.js';
+import { pythonJsonDumps, requestCode } from './request-code.js';
 import { applyResponseInfo, buildCellResponse, cellErrorText, parseResponseInfo, ResponseInfoError, type CellResponse } from './response-builder.js';
 import { NotebookSource, StaticFolder } from './static-files.js';
 import { SwaggerCellParser } from './swagger-parser.js';
@@ -149,7 +149,7 @@ export class NotebookHttpPersonality implements Personality {
       throw new HttpError(405, `${req.method} is not supported by ${path}`);
     }
     const request = buildNotebookRequest({ rawHeaders: req.raw.rawHeaders, url: rawUrl, pathParams: match.params, body: Buffer.isBuffer(req.body) ? req.body : undefined });
-    const code = requestCode(this.kernelLanguage, JSON.stringify(request), match.endpoint.sources[match.verb]!);
+    const code = requestCode(this.kernelLanguage, pythonJsonDumps(request), match.endpoint.sources[match.verb]!);
     const responseSource = match.endpoint.responseSources[match.verb];
 
     const lease = this.pool.tryAcquire() ?? (await this.waitForKernel(reply));

@@ -9,6 +9,26 @@
 // JSON's escapes (\" \\ \b \f \n \r \t \uXXXX) the same way. Other languages keep the original's
 // two executions (assignment, then the cell), with quoting that their strings cannot escape.
 
+/**
+ * JSON text as Python's `json.dumps` writes it by default, which is what the original hands the
+ * cell as REQUEST: `", "` and `": "` separators, and every non-ASCII character escaped as
+ * \uXXXX (so a cell that prints REQUEST answers plain ASCII under `text/plain`).
+ */
+export function pythonJsonDumps(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${asciiOnly(JSON.stringify(k))}: ${pythonJsonDumps(v)}`)
+      .join(', ')}}`;
+  }
+  return asciiOnly(JSON.stringify(value) ?? 'null');
+}
+
+function asciiOnly(json: string): string {
+  return json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export interface RequestCode {
   /** Executions to run in order; the last one is the cell whose output is the response. */
   executions: string[];

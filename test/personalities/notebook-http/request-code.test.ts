@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { requestAssignment, requestCode } from '../../../src/personalities/notebook-http/request-code.js';
+import { pythonJsonDumps, requestAssignment, requestCode } from '../../../src/personalities/notebook-http/request-code.js';
 
 export const HOSTILE_TEXTS = [
   'plain',
@@ -89,4 +89,12 @@ test('other languages: the interpolation characters of Julia and Ruby are escape
   assert.equal(requestAssignment('ruby', '#{x}'), 'REQUEST = "\\#{x}"');
   assert.equal(requestAssignment('r', 'a"b'), 'REQUEST <- "a\\"b"');
   assert.deepEqual(requestCode('scala', '{}', '// GET /x').executions, ['REQUEST = "{}"', '// GET /x']);
+});
+
+test("REQUEST's JSON is Python json.dumps' default: spaced separators, non-ASCII as \\uXXXX", () => {
+  const request = { body: { text: 'téxt ☃ 𝄞', n: [1, 2.5, null, true] }, args: {}, path: {}, headers: { 'Content-Type': 'application/json' } };
+  const text = pythonJsonDumps(request);
+  assert.equal(text, '{"body": {"text": "t\\u00e9xt \\u2603 \\ud834\\udd1e", "n": [1, 2.5, null, true]}, "args": {}, "path": {}, "headers": {"Content-Type": "application/json"}}');
+  assert.match(text, /^[\x20-\x7e]*$/, 'ASCII only');
+  assert.deepEqual(JSON.parse(text), request);
 });
