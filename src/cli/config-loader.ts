@@ -1,13 +1,14 @@
 // Builds the GatewayConfig with the original's precedence: defaults < KG_* env vars < config
 // file < command line. Command-line forms: --Section.name=value, --Section.name value, the
 // aliases (--port ...), and flags (--debug, --generate-config, -y, --show-config, --help,
-// --help-all, --version). Anything unknown, repeated or malformed is an OptionError.
+// --help-all, --version). An unknown option is a warning naming the closest known one, as
+// traitlets does; a repeated or malformed one is an OptionError.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { configDirs } from '../kernels/jupyter-paths.js';
 import { defaultConfig, type GatewayConfig } from '../server/gateway-config.js';
-import { OPTIONS, SECTIONS, UNSUPPORTED, findAlias, findLaunchSetting, findOption, optionId, type LaunchSettingSpec, type OptionSpec } from './options.js';
+import { OPTIONS, SECTIONS, UNSUPPORTED, defaultValue, findAlias, findLaunchSetting, findOption, optionId, type LaunchSettingSpec, type OptionSpec } from './options.js';
 import { OptionError, checkJsonValue, parseBoolText, parseOptionText } from './option-values.js';
 
 export const CONFIG_FILE_NAME = 'jupyter_kernel_gateway_config.json';
@@ -24,6 +25,8 @@ export interface CliActions {
 
 export interface ParsedArgv {
   settings: CliSetting[];
+  /** Unknown options met on the command line: start-up carries on. */
+  warnings: string[];
   actions: CliActions;
   configFile?: string;
   configFileName?: string;
@@ -64,14 +67,43 @@ function looksLikeOption(arg: string | undefined): boolean {
   return arg !== undefined && /^--?[A-Za-z]/.test(arg);
 }
 
-function unknownOption(key: string): OptionError {
+/** The warning for an option we do not know (or one of the original's that cannot work here). */
+function unknownOption(key: string, where = ''): string {
   const dot = key.indexOf('.');
   const section = dot > 0 ? key.slice(0, dot) : '';
-  if (UNSUPPORTED[key]) return new OptionError(`Option --${key} of the original gateway is not supported: ${UNSUPPORTED[key]}`);
-  if (dot > 0 && !SECTIONS.includes(section as never)) {
-    return new OptionError(`Unknown option --${key}: kernel-gateway has no ${section} settings (sections: ${SECTIONS.join(', ')}; see --help-all)`);
+  const shown = where ? `${key} ${where}` : `--${key}`;
+  if (UNSUPPORTED[key]) return `Ignoring option ${shown} of the original gateway: it has no effect here (${UNSUPPORTED[key]})`;
+  const guess = closestOption(key);
+  const hint = guess ? `; did you mean ${where ? guess : `--${guess}`}?` : ' (see --help-all for the options)';
+  if (dot > 0 && !SECTIONS.includes(section as never)) return `Ignoring unknown option ${shown}: kernel-gateway has no ${section} settings${hint}`;
+  return `Ignoring unknown option ${shown}${hint}`;
+}
+
+/** The known option name nearest to `key` by edit distance, if it is near enough to be a typo. */
+function closestOption(key: string): string | undefined {
+  const names = key.includes('.') ? OPTIONS.flatMap((o) => [optionId(o), ...(o.alternates ?? [])]) : OPTIONS.flatMap((o) => [...(o.aliases ?? []), o.name]);
+  const target = key.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = editDistance(target, name.toLowerCase());
+    if (!best || distance < best.distance) best = { name, distance };
   }
-  return new OptionError(`Unknown option --${key} (see --help-all for the options)`);
+  if (!best) return undefined;
+  // A different section with the same option name (ServerApp.port) is a near miss too.
+  const bare = key.slice(key.indexOf('.') + 1).toLowerCase();
+  const sameName = key.includes('.') ? OPTIONS.find((o) => o.name.toLowerCase() === bare) : undefined;
+  if (best.distance <= Math.max(2, Math.floor(key.length / 5))) return best.name;
+  return sameName ? optionId(sameName) : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 function setLaunch(out: ParsedArgv, spec: LaunchSettingSpec, text: string): void {
@@ -84,10 +116,12 @@ function setLaunch(out: ParsedArgv, spec: LaunchSettingSpec, text: string): void
   else out.configFileName = text;
 }
 
-/** Reads argv into option settings and actions; throws OptionError on anything unknown. */
+/** Reads argv into option settings and actions; unknown options become warnings, malformed ones
+ *  an OptionError. */
 export function parseArgv(argv: string[]): ParsedArgv {
   const out: ParsedArgv = {
     settings: [],
+    warnings: [],
     actions: { help: false, helpAll: false, version: false, generateConfig: false, answerYes: false, showConfig: false, showConfigJson: false },
   };
   const seen = new Set<string>();
@@ -113,7 +147,12 @@ export function parseArgv(argv: string[]): ParsedArgv {
     const name = dot > 0 ? key.slice(dot + 1) : key;
     const launch = dot > 0 ? findLaunchSetting(section, name) : findLaunchSetting('', '', key);
     const spec = launch ? undefined : dot > 0 ? findOption(section, name) : findAlias(key);
-    if (!launch && !spec) throw unknownOption(key);
+    if (!launch && !spec) {
+      out.warnings.push(unknownOption(key));
+      // Its value, if given as the next argument, goes with it.
+      if (eq < 0 && argv[i + 1] !== undefined && !looksLikeOption(argv[i + 1])) i++;
+      continue;
+    }
     const isBool = (launch ?? spec)!.type === 'bool';
     let text: string;
     if (eq >= 0) text = body.slice(eq + 1);
@@ -156,7 +195,7 @@ export function parseConfigText(text: string, where: string): Record<string, unk
   return value as Record<string, unknown>;
 }
 
-function applyConfigFile(config: GatewayConfig, path: string, sources: Map<string, string>): void {
+function applyConfigFile(config: GatewayConfig, path: string, sources: Map<string, string>, warnings: string[]): void {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -171,9 +210,8 @@ function applyConfigFile(config: GatewayConfig, path: string, sources: Map<strin
     for (const [name, value] of Object.entries(section as Record<string, unknown>)) {
       const spec = findOption(sectionName, name);
       if (!spec) {
-        const full = `${sectionName}.${name}`;
-        if (UNSUPPORTED[full]) throw new OptionError(`Config file ${path}: ${full} of the original gateway is not supported: ${UNSUPPORTED[full]}`);
-        throw new OptionError(`Config file ${path}: unknown option ${full} (see --help-all for the options)`);
+        warnings.push(unknownOption(`${sectionName}.${name}`, `in config file ${path}`));
+        continue;
       }
       try {
         set(config, spec, checkJsonValue(spec, value));
@@ -232,7 +270,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     sources.set(optionId(spec), `env ${spec.env}`);
   }
   const configFiles = configFilesToRead(parsed, env, warnings);
-  for (const file of configFiles) applyConfigFile(config, file, sources);
+  for (const file of configFiles) applyConfigFile(config, file, sources, warnings);
 
   // The command line replaces what env and files gave; repeated list/dict options add up.
   const collected = new Map<string, unknown>();
@@ -245,6 +283,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     collected.set(id, merged);
     set(config, spec, merged);
     sources.set(id, 'command line');
+  }
+  warnings.push(...parsed.warnings);
+  for (const spec of OPTIONS) {
+    if (!spec.inert) continue;
+    const value = String((config[spec.section] as unknown as Record<string, unknown>)[spec.name]);
+    const isDefault = value === String(defaultValue(spec)) || spec.inert.isDefault?.(value);
+    if (!isDefault) warnings.push(`${optionId(spec)}=${value} has no effect here: ${spec.inert.why}`);
   }
   return { config, actions: parsed.actions, configFiles, sources, warnings };
 }

@@ -21,6 +21,9 @@ export interface OptionSpec {
   /** Extra check of a parsed value: returns what was expected when the value is refused. */
   check?: (value: unknown) => string | undefined;
   help: string;
+  /** An option of the original that does nothing here: its default is taken silently, any other
+   *  value with a warning giving this reason. */
+  inert?: { why: string; isDefault?: (value: string) => boolean };
 }
 
 /** Settings of the command itself (which file to read, what to do) rather than of the gateway. */
@@ -92,6 +95,19 @@ export const OPTIONS: OptionSpec[] = [
   { section: K, name: 'http_headers_timeout', type: 'number', env: 'KG_HTTP_HEADERS_TIMEOUT', check: positive, help: 'Seconds a client may take to send the headers of a request (408 past it).' },
   { section: K, name: 'http_request_timeout', type: 'number', env: 'KG_HTTP_REQUEST_TIMEOUT', check: positive, help: 'Seconds a client may take to send a whole request, headers and body (408 past it).' },
   { section: K, name: 'http_keep_alive_timeout', type: 'number', env: 'KG_HTTP_KEEP_ALIVE_TIMEOUT', check: positive, help: 'Seconds an idle keep-alive connection is kept open.' },
+  // Kernel Gateway 3.0's Python class options: the classes they name are built in here.
+  { section: K, name: 'kernel_manager_class', type: 'string', help: 'The kernel manager class to use (Kernel Gateway 3.0; built in here).', inert: { why: 'kernel-gateway manages kernels itself; Python classes cannot be loaded' } },
+  { section: K, name: 'kernel_spec_manager_class', type: 'string', help: 'The kernel spec manager class to use (Kernel Gateway 3.0; built in here).', inert: { why: 'kernelspecs are read from the Jupyter data dirs; Python classes cannot be loaded' } },
+  { section: K, name: 'kernel_websocket_connection_class', type: 'string', help: 'The kernel websocket connection class to use (Kernel Gateway 3.0; built in here).', inert: { why: 'the websocket protocol is built in; Python classes cannot be loaded' } },
+  { section: K, name: 'authorizer_class', type: 'string', help: 'The authorizer class to use (Kernel Gateway 3.0; built in here: every authenticated request is allowed).', inert: { why: 'authorization is auth_token alone; Python classes cannot be loaded' } },
+  { section: K, name: 'identity_provider_class', type: 'string', help: 'The identity provider class to use (Kernel Gateway 3.0; built in here: auth_token).', inert: { why: 'identity is auth_token alone; Python classes cannot be loaded' } },
+  {
+    section: K,
+    name: 'cookie_secret_file',
+    type: 'string',
+    help: 'The file where the cookie secret is stored (Kernel Gateway 3.0; no cookies are used here).',
+    inert: { why: 'no cookies are used', isDefault: (v) => v === '' || v.endsWith('jupyter_cookie_secret') },
+  },
   { section: W, name: 'env_whitelist', type: 'list', env: 'KG_ENV_WHITELIST', help: 'Environment variables allowed to be set when a client requests a new kernel (besides KERNEL_*; a comma-separated list in the env var).' },
   { section: W, name: 'list_kernels', type: 'bool', env: 'KG_LIST_KERNELS', alternates: ['KernelGatewayApp.list_kernels'], help: 'Permits listing of the running kernels using API endpoints /api/kernels and /api/sessions. Note: Jupyter Notebook allows this by default but kernel gateway does not.' },
   { section: N, name: 'allow_notebook_download', type: 'bool', env: 'KG_ALLOW_NOTEBOOK_DOWNLOAD', alternates: ['KernelGatewayApp.allow_notebook_download'], help: 'Optional API to download the notebook source code in notebook-http mode, defaults to not allow.' },
@@ -110,10 +126,8 @@ export const LAUNCH_SETTINGS: LaunchSettingSpec[] = [
   { name: 'show_config_json', type: 'bool', help: 'Print the whole effective configuration as JSON, then exit (--show-config-json).' },
 ];
 
-/** Options of the original that cannot work here, with the reason given when one is set. */
+/** Options of the original that cannot work here, with the reason given (in a warning) when one is set. */
 export const UNSUPPORTED: Record<string, string> = {
-  'KernelGatewayApp.kernel_manager_class': 'it names a Python class',
-  'KernelGatewayApp.kernel_spec_manager_class': 'it names a Python class',
   'KernelGatewayApp.log_format': 'log lines have a fixed format',
   'KernelGatewayApp.log_datefmt': 'log lines have a fixed format',
   'KernelGatewayApp.logging_config': 'it is a Python logging.config dict',

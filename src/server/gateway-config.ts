@@ -55,6 +55,13 @@ export interface KernelGatewayAppConfig {
   http_request_timeout: number;
   /** Seconds an idle keep-alive connection is kept open. */
   http_keep_alive_timeout: number;
+  /** Kernel Gateway 3.0's class options: accepted, without effect here. */
+  kernel_manager_class: string;
+  kernel_spec_manager_class: string;
+  kernel_websocket_connection_class: string;
+  authorizer_class: string;
+  identity_provider_class: string;
+  cookie_secret_file: string;
 }
 
 export interface JupyterWebsocketPersonalityConfig {
@@ -121,6 +128,12 @@ export function defaultConfig(): GatewayConfig {
       http_headers_timeout: 30,
       http_request_timeout: 300,
       http_keep_alive_timeout: 60,
+      kernel_manager_class: 'kernel_gateway.services.kernels.manager.SeedingMappingKernelManager',
+      kernel_spec_manager_class: 'jupyter_client.kernelspec.KernelSpecManager',
+      kernel_websocket_connection_class: 'jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection',
+      authorizer_class: 'jupyter_server.auth.authorizer.AllowAllAuthorizer',
+      identity_provider_class: 'kernel_gateway.auth.identity.GatewayIdentityProvider',
+      cookie_secret_file: '',
     },
     JupyterWebsocketPersonality: { list_kernels: false, env_whitelist: [] },
     NotebookHTTPPersonality: {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPTIONS, optionId } from '../../src/cli/options.js';
-import { jupyterDirs, runCommand, writeNotebook } from '../server/gateway-fixtures.js';
+import { jupyterDirs, launchGateway, runCommand, writeNotebook } from '../server/gateway-fixtures.js';
 
 const dirs = jupyterDirs();
 after(() => dirs.cleanup());
@@ -62,11 +62,24 @@ describe('informational commands', () => {
   });
 });
 
+describe('options the gateway does not know', () => {
+  test('an unknown option (a typo, or another app\'s) is a warning with a suggestion, and the gateway starts', async () => {
+    const gw = await launchGateway(['--port=0', '--KernelGatewayApp.porrt=1', '--ServerApp.token', 'abc', '--KernelGatewayApp.kernel_manager_class=my.Manager'], dirs.env);
+    try {
+      assert.equal((await fetch(`${gw.url}/api`)).status, 200);
+      assert.match(gw.logs(), /WARNING Ignoring unknown option --KernelGatewayApp\.porrt; did you mean --KernelGatewayApp\.port\?/);
+      assert.match(gw.logs(), /WARNING Ignoring unknown option --ServerApp\.token/);
+      assert.match(gw.logs(), /WARNING KernelGatewayApp\.kernel_manager_class=my\.Manager has no effect here/);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe('refused start-ups', () => {
-  test('bad or unknown options and env values: exit 2, one line naming the option', async () => {
+  test('bad option and env values: exit 2, one line naming the option', async () => {
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
       [['--port=abc'], {}, /^kernel-gateway: KernelGatewayApp\.port: expected an integer, got 'abc'$/],
-      [['--KernelGatewayApp.porrt=1'], {}, /^kernel-gateway: Unknown option --KernelGatewayApp\.porrt/],
       [['--port=1', '--port', '2'], {}, /^kernel-gateway: Option KernelGatewayApp\.port was given more than once/],
       [[], { KG_MAX_KERNELS: 'many' }, /^kernel-gateway: KG_MAX_KERNELS: KernelGatewayApp\.max_kernels: expected an integer \(or None\), got 'many'$/],
       [['--config=/no/such/file.json'], {}, /^kernel-gateway: Config file \/no\/such\/file\.json does not exist$/],

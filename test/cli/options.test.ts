@@ -107,15 +107,37 @@ describe('command-line forms', () => {
     assert.equal(app(['--KernelGatewayApp.max_kernels=None']).max_kernels, null);
   });
 
-  test('unknown, unsupported and malformed options are refused with one line', () => {
-    refused(() => parseArgv(['--KernelGatewayApp.nope=1']), /Unknown option --KernelGatewayApp\.nope/);
-    refused(() => parseArgv(['--NotebookApp.port=1']), /kernel-gateway has no NotebookApp settings/);
-    refused(() => parseArgv(['--bogus']), /Unknown option --bogus/);
+  test('unknown and unsupported options are warnings naming the closest option; malformed ones are refused', () => {
+    const warned = (args: string[]): string[] => parseArgv(args).warnings;
+    assert.deepEqual(warned(['--KernelGatewayApp.prot=1']), ['Ignoring unknown option --KernelGatewayApp.prot; did you mean --KernelGatewayApp.port?']);
+    assert.match(warned(['--NotebookApp.port=1'])[0]!, /kernel-gateway has no NotebookApp settings; did you mean --KernelGatewayApp\.port\?/);
+    assert.match(warned(['--ServerApp.token', 'abc'])[0]!, /Ignoring unknown option --ServerApp\.token/);
+    assert.match(warned(['--bogus'])[0]!, /Ignoring unknown option --bogus \(see --help-all/);
+    assert.match(warned(['--KernelGatewayApp.log_format=%(message)s'])[0]!, /no effect here/);
+    // The unknown option's value goes with it; the known options around it still apply.
+    const parsed = parseArgv(['--ServerApp.token', 'abc', '--port=9000']);
+    assert.equal(parsed.warnings.length, 1);
+    assert.deepEqual(parsed.settings.map((s) => s.text), ['9000']);
+    assert.equal(load(['--KernelGatewayApp.prot=1', '--port=9000']).config.KernelGatewayApp.port, 9000);
     refused(() => parseArgv(['8888']), /Unexpected argument '8888'/);
     refused(() => parseArgv(['--port']), /--port needs a value/);
     refused(() => parseArgv(['--port', '--ip=1.2.3.4']), /--port needs a value/);
-    refused(() => parseArgv(['--KernelGatewayApp.kernel_manager_class=x.Y']), /not supported: it names a Python class/);
-    refused(() => parseArgv(['--KernelGatewayApp.log_format=%(message)s']), /not supported/);
+  });
+
+  test("Kernel Gateway 3.0's class options: defaults silent, other values a warning", () => {
+    const defaults = [
+      '--KernelGatewayApp.kernel_manager_class=kernel_gateway.services.kernels.manager.SeedingMappingKernelManager',
+      '--KernelGatewayApp.kernel_spec_manager_class=jupyter_client.kernelspec.KernelSpecManager',
+      '--KernelGatewayApp.kernel_websocket_connection_class=jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection',
+      '--KernelGatewayApp.authorizer_class=jupyter_server.auth.authorizer.AllowAllAuthorizer',
+      '--KernelGatewayApp.identity_provider_class=kernel_gateway.auth.identity.GatewayIdentityProvider',
+      '--KernelGatewayApp.cookie_secret_file=/run/user/0/jupyter/jupyter_cookie_secret',
+      '--KernelGatewayApp.ws_ping_interval=10',
+    ];
+    assert.deepEqual(load(defaults).warnings.filter((w) => !/config/.test(w)), []);
+    const custom = load(['--KernelGatewayApp.kernel_manager_class=my.Manager', '--KernelGatewayApp.authorizer_class=my.Authorizer']).warnings;
+    assert.ok(custom.some((w) => /kernel_manager_class=my\.Manager has no effect here/.test(w)), custom.join('\n'));
+    assert.ok(custom.some((w) => /authorizer_class=my\.Authorizer has no effect here/.test(w)));
   });
 
   test('bad values name the option and what was expected', () => {
@@ -249,11 +271,13 @@ describe('config files', () => {
     assert.match(warnings.join('\n'), /jupyter_kernel_gateway_config\.py is not read/);
   });
 
-  test('a missing file, bad JSON, unknown keys and wrong types stop start-up with one line', () => {
+  test('a missing file, bad JSON and wrong types stop start-up with one line; unknown keys are warnings', () => {
     refused(() => load([`--config=${join(dir, 'absent.json')}`]), /absent\.json does not exist/);
     refused(() => load([`--config=${file('bad.json', '{"KernelGatewayApp": {port: 1}}')}`]), /bad\.json is not valid JSON/);
-    refused(() => load([`--config=${file('unknown.json', '{"KernelGatewayApp": {"portt": 1}}')}`]), /unknown option KernelGatewayApp\.portt/);
-    refused(() => load([`--config=${file('section.json', '{"KernelSpecManager": {"whitelist": ["a"]}}')}`]), /unknown option KernelSpecManager\.whitelist/);
+    const unknown = load([`--config=${file('unknown.json', '{"KernelGatewayApp": {"portt": 1, "ip": "0.0.0.0"}, "KernelSpecManager": {"whitelist": ["a"]}}')}`]);
+    assert.equal(unknown.config.KernelGatewayApp.ip, '0.0.0.0', 'known options of the file still apply');
+    assert.ok(unknown.warnings.some((w) => /unknown option KernelGatewayApp\.portt in config file .*unknown\.json; did you mean KernelGatewayApp\.port\?/.test(w)), unknown.warnings.join('\n'));
+    assert.ok(unknown.warnings.some((w) => /unknown option KernelSpecManager\.whitelist .*has no KernelSpecManager settings/.test(w)));
     refused(() => load([`--config=${file('type.json', '{"KernelGatewayApp": {"port": "high"}}')}`]), /type\.json: KernelGatewayApp\.port: expected an integer, got 'high'/);
     refused(() => load([`--config=${file('bool.json', '{"JupyterWebsocketPersonality": {"list_kernels": "yes please"}}')}`]), /list_kernels: expected True or False/);
     refused(() => load([`--config=${file('list.json', '{"KernelGatewayApp": {"env_process_whitelist": [1]}}')}`]), /env_process_whitelist: expected a list of strings/);
