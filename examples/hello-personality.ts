@@ -6,9 +6,7 @@
 //
 //   kernel-gateway --api=./dist/examples/hello-personality.js --seed_uri=greeting.ipynb
 import type { FastifyInstance } from 'fastify';
-import { executeCode } from '../src/kernels/execute.js';
-import type { RunningKernel } from '../src/kernels/running-kernel.js';
-import type { CreatePersonality, Personality, PersonalityContext } from '../src/personalities/personality.js';
+import { executeCode, type CreatePersonality, type Personality, type PersonalityContext, type RunningKernel } from 'kernel-gateway';
 
 class HelloPersonality implements Personality {
   private kernel?: RunningKernel;

@@ -40,9 +40,10 @@ function reapOnExit(proc: ChildProcess): void {
   }
 }
 
-/** Spawns the gateway with exactly these arguments and env; killed if it never listens. */
-export async function launchGatewayProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<GatewayProcess> {
-  const proc = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns the gateway with exactly these arguments and env; killed if it never listens. `bin`
+ *  is another copy of the command (an installed package's), `cwd` the directory to run in. */
+export async function launchGatewayProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000, bin = BIN, cwd?: string): Promise<GatewayProcess> {
+  const proc = spawn(process.execPath, [bin, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   reapOnExit(proc);
   let output = '';
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
