@@ -339,16 +339,20 @@ describe('hostile clients', () => {
     assert.equal(ws.readyState, WebSocket.OPEN);
     ws.close();
   });
-  hostile('a flood of 2000 requests on one websocket', async () => {
+  hostile('a flood of 1000 requests on one websocket', async () => {
     const ws = await politeSocket();
-    for (let i = 0; i < 2000; i++) ws.send(JSON.stringify({ channel: 'shell', header: { msg_id: `f${i}`, msg_type: 'kernel_info_request', session: 's', username: 'u', version: '5.3' }, parent_header: {}, metadata: {}, content: {} }));
-    let replies = 0;
-    ws.on('message', (d) => {
-      if (String(d).includes('kernel_info_reply')) replies++;
-    });
-    await waitFor(() => replies >= 2000, 60_000, 100);
-    assert.equal(replies, 2000);
-    ws.close();
+    try {
+      let replies = 0;
+      ws.on('message', (d) => {
+        if (String(d).includes('kernel_info_reply')) replies++;
+      });
+      for (let i = 0; i < 1000; i++) ws.send(JSON.stringify({ channel: 'shell', header: { msg_id: `f${i}`, msg_type: 'kernel_info_request', session: 's', username: 'u', version: '5.3' }, parent_header: {}, metadata: {}, content: {} }));
+      // Every request is answered (a loaded machine answers slowly, hence the long wait).
+      await waitFor(() => replies >= 1000, 200_000, 100);
+      assert.equal(replies, 1000);
+    } finally {
+      ws.close();
+    }
   });
 
   // Storms.
@@ -362,10 +366,12 @@ describe('hostile clients', () => {
     for (const c of clients) c.reset();
   });
   hostile('100 websockets accepted at once, then all reset', async () => {
-    const clients = await Promise.all(Array.from({ length: 100 }, () => upgraded()));
-    for (const c of clients) c.reset();
     const count = async (): Promise<number> => ((await (await fetch(`${gw.url}/api/kernels/${kernelId}`, { headers: AUTH })).json()) as { connections: number }).connections;
-    assert.ok(await waitFor(async () => (await count()) === 0, 10_000, 100), 'all 100 stop counting');
+    const before = await count();
+    const clients = await Promise.all(Array.from({ length: 100 }, () => upgraded()));
+    assert.ok((await count()) >= 100, 'all 100 count while open');
+    for (const c of clients) c.reset();
+    assert.ok(await waitFor(async () => (await count()) <= before, 20_000, 100), `all 100 stop counting (${await count()} counted, ${before} before)`);
   });
 
   for (const c of cases) {

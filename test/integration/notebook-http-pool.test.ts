@@ -37,7 +37,8 @@ test('four requests that each sleep 1 s finish together in about 1 s, on four ke
   console.log(`# 4 x sleep(1) on a pool of 4: ${ms.toFixed(0)} ms`);
   assert.ok(results.every((r) => r.status === 200));
   assert.equal(new Set(results.map((r) => r.body)).size, 4, 'each ran on its own kernel');
-  assert.ok(ms < 1800, `took ${ms.toFixed(0)} ms`);
+  // One after another they would take 4 s; together about 1 s (loaded CI machines add delay).
+  assert.ok(ms < 3500, `took ${ms.toFixed(0)} ms: the four did not run at once`);
 });
 
 test('eight such requests queue fairly: never two at once on a kernel, two rounds on each', async () => {
@@ -49,7 +50,8 @@ test('eight such requests queue fairly: never two at once on a kernel, two round
   for (const r of results) perKernel.set(r.body, (perKernel.get(r.body) ?? 0) + 1);
   assert.deepEqual([...perKernel.values()], [2, 2, 2, 2]);
   assert.ok(ms >= 950, `8 x 0.5 s on 4 kernels cannot take less than 1 s (took ${ms.toFixed(0)} ms)`);
-  assert.ok(ms < 1800, `took ${ms.toFixed(0)} ms`);
+  // Serialised they would take 4 s; in two rounds on four kernels about 1 s.
+  assert.ok(ms < 3500, `took ${ms.toFixed(0)} ms: the requests did not spread over the pool`);
 });
 
 test('sequential requests rotate through the pool', async () => {
