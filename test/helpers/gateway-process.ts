@@ -15,7 +15,7 @@ export interface GatewayProcess {
 }
 
 /** Starts the gateway on a free port (--port=0) with the test's env plus `env`. */
-export function startGateway(args: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<GatewayProcess> {
+export function startGateway(args: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<GatewayProcess> {
   return launchGatewayProcess(['--port=0', ...args], { ...process.env, ...env }, timeoutMs);
 }
 
@@ -42,7 +42,7 @@ function reapOnExit(proc: ChildProcess): void {
 
 /** Spawns the gateway with exactly these arguments and env; killed if it never listens. `bin`
  *  is another copy of the command (an installed package's), `cwd` the directory to run in. */
-export async function launchGatewayProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000, bin = BIN, cwd?: string): Promise<GatewayProcess> {
+export async function launchGatewayProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000, bin = BIN, cwd?: string): Promise<GatewayProcess> {
   const proc = spawn(process.execPath, [bin, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   reapOnExit(proc);
   let output = '';
@@ -54,7 +54,7 @@ export async function launchGatewayProcess(args: string[], env: NodeJS.ProcessEn
     }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      const m = /Jupyter Kernel Gateway \S+ at (\S+)/.exec(output);
+      const m = /Jupyter Kernel Gateway \S+ at (https?:\/\/[^\s"]+)/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -70,5 +70,5 @@ test('without the options, /_api/source and /public are 404; swagger.json is tit
   assert.equal((await get('/public/index.html')).status, 404);
   const spec = JSON.parse((await get('/_api/spec/swagger.json')).body);
   assert.equal(spec.info.title, 'pool_api');
-  assert.deepEqual(Object.keys(spec.paths), ['/sleep/{seconds}', '/pid']);
+  assert.deepEqual(Object.keys(spec.paths), ['/sleep/{seconds}', '/pid', '/span/{seconds}']);
 });

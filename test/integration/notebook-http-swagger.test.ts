@@ -74,7 +74,7 @@ describe('swagger cell parser', () => {
 
 describe('start-up failures', () => {
   const fails = async (args: string[]): Promise<string> => {
-    const err = await startGateway(['--KernelGatewayApp.api=notebook-http', ...args], {}, 15_000).then(
+    const err = await startGateway(['--KernelGatewayApp.api=notebook-http', ...args], {}, 60_000).then(
       async (g) => {
         await g.stop();
         assert.fail('the gateway started');

@@ -48,7 +48,7 @@ describe('the npm package', () => {
   test('the installed command serves a real kernel, and a plug-in loads through the package entry point', async () => {
     const app = join(dir, 'app');
     const t0 = Date.now();
-    const gw = await launchGatewayProcess(['--port=0'], { ...process.env, JUPYTER_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'kg-pkg-rt-')) }, 30_000, join(app, 'node_modules', '.bin', 'kernel-gateway'));
+    const gw = await launchGatewayProcess(['--port=0'], { ...process.env, JUPYTER_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'kg-pkg-rt-')) }, 60_000, join(app, 'node_modules', '.bin', 'kernel-gateway'));
     try {
       const res = await fetch(`${gw.url}/api/kernels`, { method: 'POST', body: '{}' });
       assert.equal(res.status, 201);
@@ -66,7 +66,7 @@ describe('the npm package', () => {
     // The example plug-in, compiled, placed in the app: its `import ... from 'kernel-gateway'`
     // resolves to the installed package.
     copyFileSync(join(ROOT, 'dist', 'examples', 'hello-personality.js'), join(app, 'hello-personality.js'));
-    const plugin = await launchGatewayProcess(['--port=0', '--api=./hello-personality.js'], { ...process.env, JUPYTER_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'kg-pkg-rt-')) }, 30_000, join(app, 'node_modules', '.bin', 'kernel-gateway'), app);
+    const plugin = await launchGatewayProcess(['--port=0', '--api=./hello-personality.js'], { ...process.env, JUPYTER_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'kg-pkg-rt-')) }, 60_000, join(app, 'node_modules', '.bin', 'kernel-gateway'), app);
     try {
       const hello = await fetch(`${plugin.url}/hello/package`);
       assert.equal(hello.status, 200);

@@ -29,7 +29,7 @@ export interface CommandResult {
 }
 
 /** Runs the kernel-gateway command until it exits (for options that never start a server). */
-export function runCommand(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<CommandResult> {
+export function runCommand(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [BIN, ...args], { env: gatewayEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -48,7 +48,7 @@ export function runCommand(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 2
 }
 
 /** Starts the gateway with exactly `args` (the port comes from them, env or a config file). */
-export function launchGateway(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<GatewayProcess> {
+export function launchGateway(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<GatewayProcess> {
   return launchGatewayProcess(args, gatewayEnv(env), timeoutMs);
 }
 
