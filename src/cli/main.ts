@@ -44,7 +44,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 
   const { config } = loaded;
-  const log = createLogger(config.KernelGatewayApp.log_level);
+  const log = createLogger(config.KernelGatewayApp.log_level, process.stderr, config.KernelGatewayApp.log_format);
   for (const w of loaded.warnings) log.warn(w);
   for (const file of loaded.configFiles) log.info(`Read config file ${file}`);
 

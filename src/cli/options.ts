@@ -95,6 +95,8 @@ export const OPTIONS: OptionSpec[] = [
   { section: K, name: 'http_headers_timeout', type: 'number', env: 'KG_HTTP_HEADERS_TIMEOUT', check: positive, help: 'Seconds a client may take to send the headers of a request (408 past it).' },
   { section: K, name: 'http_request_timeout', type: 'number', env: 'KG_HTTP_REQUEST_TIMEOUT', check: positive, help: 'Seconds a client may take to send a whole request, headers and body (408 past it).' },
   { section: K, name: 'http_keep_alive_timeout', type: 'number', env: 'KG_HTTP_KEEP_ALIVE_TIMEOUT', check: positive, help: 'Seconds an idle keep-alive connection is kept open.' },
+  { section: K, name: 'authenticate_prometheus', type: 'bool', env: 'KG_AUTHENTICATE_PROMETHEUS', alternates: ['ServerApp.authenticate_prometheus'], help: 'Require the auth token for /metrics (set False to let a Prometheus server scrape without it).' },
+  { section: K, name: 'log_format', type: 'string', env: 'KG_LOG_FORMAT', alternates: ['Application.log_format'], help: "'json' writes one JSON object per log line (time, level, message, and kernel_id or the request's method, path, status and duration where there is one); otherwise the readable lines. A Python logging format string is taken as the readable format." },
   // Kernel Gateway 3.0's Python class options: the classes they name are built in here.
   { section: K, name: 'kernel_manager_class', type: 'string', help: 'The kernel manager class to use (Kernel Gateway 3.0; built in here).', inert: { why: 'kernel-gateway manages kernels itself; Python classes cannot be loaded' } },
   { section: K, name: 'kernel_spec_manager_class', type: 'string', help: 'The kernel spec manager class to use (Kernel Gateway 3.0; built in here).', inert: { why: 'kernelspecs are read from the Jupyter data dirs; Python classes cannot be loaded' } },
@@ -128,7 +130,6 @@ export const LAUNCH_SETTINGS: LaunchSettingSpec[] = [
 
 /** Options of the original that cannot work here, with the reason given (in a warning) when one is set. */
 export const UNSUPPORTED: Record<string, string> = {
-  'KernelGatewayApp.log_format': 'log lines have a fixed format',
   'KernelGatewayApp.log_datefmt': 'log lines have a fixed format',
   'KernelGatewayApp.logging_config': 'it is a Python logging.config dict',
 };

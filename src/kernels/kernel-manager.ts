@@ -5,7 +5,8 @@ import { EventEmitter } from 'node:events';
 import { kernelEnvironment, type KernelEnvPolicy } from './kernel-env.js';
 import type { KernelSpecManager } from './kernelspecs.js';
 import type { Logger } from './logger.js';
-import { KernelLaunchError, RetryableLaunchError, RunningKernel, type LaunchOptions } from './running-kernel.js';
+import * as metrics from '../observability/metrics.js';
+import { KernelLaunchError, RetryableLaunchError, RunningKernel, type LaunchOptions, type RestartReason } from './running-kernel.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { seedKernel, type SeedPlan } from './seeding.js';
 
@@ -37,7 +38,13 @@ export interface StartRequest {
 }
 
 export interface KernelManagerEvents {
-  started: [kernel: RunningKernel];
+  started: [kernel: RunningKernel, durationMs: number];
+  /** A start that got as far as launching failed. */
+  'start-failed': [kernelName: string, error: Error];
+  restarting: [kernel: RunningKernel, reason: RestartReason];
+  died: [kernel: RunningKernel];
+  /** The idle culler is about to shut the kernel down. */
+  culled: [kernel: RunningKernel];
   removed: [kernel: RunningKernel];
 }
 
@@ -75,6 +82,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       throw new KernelLimitError(`Maximum number of kernels (${max}) reached`);
     }
     this.launching++;
+    const t0 = Date.now();
     try {
       const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, request.env, spec.spec.env, this.opts.envPolicy);
       const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log, track: (k) => this.track(k) });
@@ -91,11 +99,26 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
         }
       }
       this.kernels.set(kernel.id, kernel);
-      kernel.on('died', () => void this.onDied(kernel));
+      kernel.on('died', () => {
+        metrics.kernelDeaths.inc({ kernelspec: kernel.name, provisioner: metrics.LOCAL_PROVISIONER });
+        this.emit('died', kernel);
+        void this.onDied(kernel);
+      });
+      kernel.on('restarting', (reason) => {
+        metrics.kernelRestarts.inc({ kernelspec: kernel.name, provisioner: metrics.LOCAL_PROVISIONER, reason });
+        this.emit('restarting', kernel, reason);
+      });
       this.heartbeats.set(kernel.id, new HeartbeatMonitor(kernel, this.opts.heartbeatIntervalMs ?? 0, (k) => this.onFlatline(k)).start());
+      const durationMs = Date.now() - t0;
       this.opts.log.info(`Kernel started: ${kernel.id} (${kernel.name}, pid ${kernel.pid})`);
-      this.emit('started', kernel);
+      metrics.kernelStarts.inc({ kernelspec: name, provisioner: metrics.LOCAL_PROVISIONER });
+      metrics.kernelStartDuration.observe({ kernelspec: name, provisioner: metrics.LOCAL_PROVISIONER }, durationMs / 1000);
+      this.emit('started', kernel, durationMs);
       return kernel;
+    } catch (err) {
+      metrics.kernelStartFailures.inc({ kernelspec: name, provisioner: metrics.LOCAL_PROVISIONER });
+      this.emit('start-failed', name, err as Error);
+      throw err;
     } finally {
       this.launching--;
     }

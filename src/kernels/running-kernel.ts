@@ -56,6 +56,8 @@ export interface RunningKernelEvents {
   dead: [];
   /** shutdown() began: whatever waits on this kernel should stop waiting. */
   ending: [];
+  /** execution_state changed (from the kernel's iopub status). */
+  state: [state: string];
 }
 
 const SHUTDOWN_WAIT_MS = 5000;
@@ -66,6 +68,9 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   executionState = 'starting';
   lastActivity = new Date();
   connections = 0;
+  /** When this kernel was first launched, and how many times it was restarted since. */
+  readonly startedAt = new Date();
+  restarts = 0;
   /** The session id the gateway uses for the requests it makes itself. */
   readonly session = randomUUID();
   private process?: ChildProcess;
@@ -169,7 +174,10 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
       this.touch();
       if (msg.msgType === 'status') {
         const state = msg.contentJson().execution_state;
-        if (typeof state === 'string') this.executionState = state;
+        if (typeof state === 'string' && state !== this.executionState) {
+          this.executionState = state;
+          this.emit('state', state);
+        }
       }
     }
     const parent = msg.parentMsgId;
@@ -277,6 +285,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   }
 
   private async restartOnce(reason: RestartReason): Promise<void> {
+    this.restarts++;
     this.emit('restarting', reason);
     this.executionState = 'restarting';
     // Client messages wait from now until the new process is ready (none reach the old one).

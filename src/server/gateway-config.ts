@@ -55,6 +55,10 @@ export interface KernelGatewayAppConfig {
   http_request_timeout: number;
   /** Seconds an idle keep-alive connection is kept open. */
   http_keep_alive_timeout: number;
+  /** Whether /metrics needs the token (Jupyter Server's option). */
+  authenticate_prometheus: boolean;
+  /** 'json' for one JSON object per log line; anything else: the readable lines. */
+  log_format: string;
   /** Kernel Gateway 3.0's class options: accepted, without effect here. */
   kernel_manager_class: string;
   kernel_spec_manager_class: string;
@@ -128,6 +132,8 @@ export function defaultConfig(): GatewayConfig {
       http_headers_timeout: 30,
       http_request_timeout: 300,
       http_keep_alive_timeout: 60,
+      authenticate_prometheus: true,
+      log_format: '',
       kernel_manager_class: 'kernel_gateway.services.kernels.manager.SeedingMappingKernelManager',
       kernel_spec_manager_class: 'jupyter_client.kernelspec.KernelSpecManager',
       kernel_websocket_connection_class: 'jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection',

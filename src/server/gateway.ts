@@ -14,6 +14,8 @@ import type { Personality, WebsocketRoute } from '../personalities/personality.j
 import { basePrefix, createHttpApp } from './http-app.js';
 import { HttpError } from './http-error.js';
 import { answerAndClose, startKeepalive } from './connections.js';
+import { GatewayStatusBoard } from './operator/gateway-status.js';
+import { registerOperatorRoutes } from './operator/operator-routes.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { startKernelCuller } from './kernel-culler.js';
 import { createLogger, kernelLogger } from './logging.js';
@@ -89,7 +91,7 @@ async function listenWithRetries(app: FastifyInstance, ip: string, port: number,
 export async function startGateway(config: GatewayConfig, opts: { logger?: PinoLogger; env?: NodeJS.ProcessEnv } = {}): Promise<Gateway> {
   const cfg = config.KernelGatewayApp;
   const env = opts.env ?? process.env;
-  const log = opts.logger ?? createLogger(cfg.log_level);
+  const log = opts.logger ?? createLogger(cfg.log_level, process.stderr, cfg.log_format);
   const klog = kernelLogger(log);
   const specs = new KernelSpecManager(undefined, (m) => log.warn(m));
 
@@ -153,10 +155,20 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     throw new StartupError((err as Error).message);
   }
 
-  const app = createHttpApp({ config, logger: log, https });
+  let onRefused: (status: number, method: string, route: string) => void = () => undefined;
+  const app = createHttpApp({ config, logger: log, https, onRefused: (status, method, route) => onRefused(status, method, route) });
   let closing: Promise<void> | undefined;
   const prefix = basePrefix(cfg.base_url);
-  await app.register(async (scoped) => personality.routes(scoped), { prefix });
+  const board = new GatewayStatusBoard(kernels, VERSION);
+  onRefused = (status, method, route) => board.refused(status, method, route);
+  // The operator's routes join the personality's scope, so its API description lists them.
+  await app.register(
+    async (scoped) => {
+      await personality.routes(scoped);
+      registerOperatorRoutes(scoped, { kernels, board, base: prefix, version: VERSION });
+    },
+    { prefix },
+  );
 
   // Websocket upgrades: the same checks as HTTP (auth, origin), then the personality's route.
   const routes = (personality.websocketRoutes ?? []).map((r) => compileRoute(prefix, r));
@@ -206,6 +218,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     } catch (err) {
       const e = err instanceof HttpError ? err : new HttpError(500, (err as Error).message);
       log.warn(`${e.status} GET ${redactUrl(url)} (websocket refused: ${e.message || e.reason})`);
+      if (e.status === 401 || e.status === 403) onRefused(e.status, 'GET', 'websocket upgrade');
       answerAndClose(socket, e.status, e.message);
     }
   });
@@ -243,6 +256,8 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
           await kernels.shutdownAll();
         })(),
       ]);
+      // Open dashboards saw every kernel end; now their streams end too.
+      board.close();
       await app.close();
     })();
     return closing;

@@ -6,6 +6,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { HttpError, errorBody } from './http-error.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { guardHttpServer, httpServerOptions, makeClientErrorHandler } from './connections.js';
+import { httpRequestDuration, totals } from '../observability/metrics.js';
 import { corsHeaders, originAllowed, redactUrl, remoteAddress, requestToken, tokenMatches, trustsProxyHeaders } from './request-policies.js';
 import type { TlsServerOptions } from './tls-options.js';
 
@@ -13,6 +14,8 @@ export interface HttpAppOptions {
   config: GatewayConfig;
   logger: PinoLogger;
   https?: TlsServerOptions;
+  /** Told of every request refused for its token or origin. */
+  onRefused?: (status: number, method: string, route: string) => void;
 }
 
 /** Normalises base_url to '' or '/prefix' (no trailing slash). */
@@ -58,6 +61,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const cfg = opts.config.KernelGatewayApp;
   const cors = corsHeaders(cfg);
   const timeouts = httpServerOptions(cfg);
+  const prefix = basePrefix(cfg.base_url);
   const app = Fastify({
     loggerInstance: opts.logger,
     // Our own access log (onResponse below) masks tokens; Fastify's per-request lines are off.
@@ -91,11 +95,17 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
       // CORS preflight: exempt from auth, answered with the configured headers.
       return reply.code(200).send();
     }
-    if (!tokenMatches(cfg.auth_token, requestToken(req.headers, req.url))) {
+    // The dashboard page holds no data (its script asks for the token, then calls the guarded
+    // routes), so a reload works once the token has left the URL.
+    const route = req.routeOptions.url;
+    const open = (route === `${prefix}/metrics` && !cfg.authenticate_prometheus) || (route === `${prefix}/dashboard` && req.method === 'GET');
+    if (!open && !tokenMatches(cfg.auth_token, requestToken(req.headers, req.url))) {
+      opts.onRefused?.(401, req.method, req.routeOptions.url ?? 'unmatched');
       return sendError(reply, 401, '');
     }
     if (!originAllowed(req.headers, cfg.allow_origin)) {
       req.log.warn(`Blocking cross-origin request from ${req.headers.origin}`);
+      opts.onRefused?.(404, req.method, req.routeOptions.url ?? 'unmatched');
       return sendError(reply, 404, '');
     }
   });
@@ -103,11 +113,18 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   // trust_xheaders: the access log's remote address comes from X-Real-Ip / X-Forwarded-For.
   const trustProxyHeaders = trustsProxyHeaders(cfg);
   app.addHook('onResponse', async (req, reply) => {
-    const ms = reply.elapsedTime.toFixed(2);
-    const line = `${reply.statusCode} ${req.method} ${redactUrl(req.url)} (${remoteAddress(req.headers, req.ip, trustProxyHeaders)}) ${ms}ms`;
-    if (reply.statusCode >= 500) req.log.error(line);
-    else if (reply.statusCode >= 400) req.log.warn(line);
-    else req.log.info(line);
+    const status = reply.statusCode;
+    const elapsed = reply.elapsedTime;
+    // Route patterns, not paths, as the handler label: no ids or user input in label values.
+    httpRequestDuration.observe({ method: req.method, handler: req.routeOptions.url ?? 'unmatched', status_code: String(status) }, elapsed / 1000);
+    totals.requests++;
+    if (status >= 500) totals.errors++;
+    const path = redactUrl(req.url);
+    const fields = { method: req.method, path: path.split('?')[0], status, duration_ms: Math.round(elapsed * 100) / 100 };
+    const line = `${status} ${req.method} ${path} (${remoteAddress(req.headers, req.ip, trustProxyHeaders)}) ${elapsed.toFixed(2)}ms`;
+    if (status >= 500) req.log.error(fields, line);
+    else if (status >= 400) req.log.warn(fields, line);
+    else req.log.info(fields, line);
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {

@@ -4,6 +4,7 @@
 // down, unless it has open websockets (and cull_connected is off) or is busy (and cull_busy is
 // off). A dead kernel is culled at once.
 import type { KernelManager } from '../kernels/kernel-manager.js';
+import * as metrics from '../observability/metrics.js';
 import type { Logger } from '../kernels/logger.js';
 import type { KernelGatewayAppConfig } from './gateway-config.js';
 
@@ -28,6 +29,8 @@ export async function cullIdleKernels(kernels: KernelManager, cfg: KernelGateway
         : `Culling '${kernel.executionState}' kernel '${kernel.name}' (${kernel.id}) with ${kernel.connections} connections due to ${Math.floor(idleSeconds)} seconds of inactivity.`,
     );
     culled.push(kernel.id);
+    metrics.kernelCulls.inc({ kernelspec: kernel.name, provisioner: metrics.LOCAL_PROVISIONER });
+    kernels.emit('culled', kernel);
     await kernels.shutdown(kernel.id, dead).catch((err: Error) => log.error(`Culling kernel ${kernel.id} failed: ${err.message}`));
   }
   return culled;

@@ -1,5 +1,6 @@
 // One logger for the whole gateway: pino (Fastify's own), writing readable lines
-// `[KernelGateway] 2026-01-01 12:00:00 INFO message` to stderr, like the original's log.
+// `[KernelGateway] 2026-01-01 12:00:00 INFO message` to stderr, like the original's log, or
+// with log_format=json one JSON object per line.
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { Logger } from '../kernels/logger.js';
 
@@ -12,7 +13,35 @@ export function pinoLevel(level: string | number): pino.Level {
   return byName[s] ?? 'info';
 }
 
-export function createLogger(level: string | number, destination: NodeJS.WritableStream = process.stderr): PinoLogger {
+const KERNEL_ID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/;
+
+/** One JSON object per line for log pipelines: time, level, message, and kernel_id (the first
+ *  kernel id the message names) or the fields a call passed (method, path, status, ...). */
+function jsonLogger(level: string | number, destination: NodeJS.WritableStream): PinoLogger {
+  return pino(
+    {
+      level: pinoLevel(level),
+      base: undefined,
+      messageKey: 'message',
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      formatters: { level: (_label, number) => ({ level: LEVEL_NAMES[number] ?? 'INFO' }) },
+      hooks: {
+        logMethod(args, method) {
+          const [first, second] = args as unknown[];
+          const text = typeof first === 'string' ? first : typeof second === 'string' ? second : undefined;
+          const id = text === undefined ? undefined : KERNEL_ID.exec(text)?.[0];
+          if (id && typeof first === 'string') return method.apply(this, [{ kernel_id: id }, ...args] as Parameters<typeof method>);
+          if (id && first && typeof first === 'object' && !('kernel_id' in first)) return method.apply(this, [{ kernel_id: id, ...first }, ...args.slice(1)] as Parameters<typeof method>);
+          return method.apply(this, args);
+        },
+      },
+    },
+    destination,
+  );
+}
+
+export function createLogger(level: string | number, destination: NodeJS.WritableStream = process.stderr, format = ''): PinoLogger {
+  if (format.trim().toLowerCase() === 'json') return jsonLogger(level, destination);
   const stream = {
     write(line: string): void {
       let rec: { level?: number; time?: number; msg?: string; err?: { stack?: string } };

@@ -2,7 +2,8 @@
 // gateway with a token and a base_url: the page takes the token from the URL and hides it,
 // lists the kernel live (busy while a cell sleeps, idle after), restarts, interrupts and shuts
 // it down from its buttons, shows a refused action inline, fits a phone's width, and says
-// "reconnecting" when the gateway goes away. Without the token /dashboard is a 401.
+// "reconnecting" when the gateway goes away. The page itself holds no data and is served
+// without the token (so a reload works once the token left the URL); everything it reads needs it.
 //
 // The screenshot goes to a temp dir; UPDATE_DASHBOARD_SCREENSHOT=1 writes docs/dashboard.png
 // instead (a test run should not rewrite a tracked file the package ships).
@@ -85,6 +86,10 @@ test('the dashboard: live kernel state, restart, interrupt, errors, shut down, p
   assert.ok(!page.url().includes('token'), `the token is gone from the address bar: ${page.url()}`);
   assert.equal(await page.evaluate(() => sessionStorage.getItem('kernel-gateway-token:/gw')), TOKEN);
   assert.equal(await page.locator('#link').getAttribute('data-connection'), 'live');
+  // A reload, with the token gone from the URL, still shows the kernels.
+  await page.reload();
+  await row.waitFor({ timeout: WAIT });
+  assert.ok(!page.url().includes('token'));
 
   // A cell that sleeps: busy while it runs, idle after, as the stream reports it.
   await fieldIs(kernelId, 'execution_state', 'idle', 60_000);
@@ -145,10 +150,13 @@ test('the dashboard: live kernel state, restart, interrupt, errors, shut down, p
   assert.deepEqual(problems, []);
 });
 
-test('/dashboard needs the token; the page as served', async () => {
-  assert.equal((await fetch(`${gw.url}/dashboard`)).status, 401);
-  assert.equal((await fetch(`${gw.url}/dashboard?token=wrong`)).status, 401);
+test('the page holds no data and comes without the token; its data needs it; the page as served', async () => {
+  const open = await fetch(`${gw.url}/dashboard`);
+  assert.equal(open.status, 200);
+  assert.ok(!(await open.text()).includes(kernelId), 'no kernel id in the page itself');
+  assert.equal((await fetch(`${gw.url}/api/gateway/status?token=wrong`)).status, 401);
   assert.equal((await fetch(`${gw.url}/api/gateway/events`)).status, 401);
+  assert.equal((await fetch(`${gw.url}/api/gateway/kernels/${kernelId}/restart`, { method: 'POST' })).status, 401);
   const res = await fetch(`${gw.url}/dashboard`, { headers: auth });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/html/);

@@ -70,6 +70,13 @@ test("it covers the original's endpoints", () => {
     ['/api/sessions/{id}', 'get'],
     ['/api/sessions/{id}', 'patch'],
     ['/api/sessions/{id}', 'delete'],
+    // The operator's routes (metrics, status, dashboard actions).
+    ['/metrics', 'get'],
+    ['/api/gateway/status', 'get'],
+    ['/api/gateway/events', 'get'],
+    ['/api/gateway/kernels/{id}/interrupt', 'post'],
+    ['/api/gateway/kernels/{id}/restart', 'post'],
+    ['/api/gateway/kernels/{id}', 'delete'],
   ];
   for (const [path, method] of expected) assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path}`);
   const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
@@ -117,6 +124,7 @@ test('every documented operation answers with one of its documented statuses and
     ['post', '/api/kernels/{id}/restart'],
     ['get', '/api/kernels/{id}/channels'],
     ['get', '/api/sessions'],
+    ['get', '/api/gateway/status'],
     ['get', '/api/sessions/{id}:session'],
     ['patch', '/api/sessions/{id}:session', { name: 'renamed' }],
     ['delete', '/api/sessions/{id}:session'],

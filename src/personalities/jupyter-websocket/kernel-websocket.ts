@@ -11,6 +11,7 @@ import { makeMessage, CLIENT_CHANNELS, type Channel } from '../../protocol/messa
 import { RawMessage, WireError } from '../../protocol/wire.js';
 import { V1_PROTOCOL, decodeFromClient, encodeForClient, joinFrame, type EncodedFrame, type WebsocketFormat } from '../../protocol/websocket-codec.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
+import { countMessage, messagesDropped, messagesReplayed } from '../../observability/metrics.js';
 import type { RequestChannel } from '../../kernels/kernel-channels.js';
 import type { Logger } from '../../kernels/logger.js';
 import { REPLAY_DROPPED_MSG_TYPE, SessionReplayBuffer, type ReplayLimits } from './session-replay.js';
@@ -84,6 +85,7 @@ export class ClientConnection {
       const backlog = this.backlog;
       this.backlog = undefined;
       if (backlog.droppedMessages > 0) {
+        messagesDropped.inc(backlog.droppedMessages);
         this.log.warn(`A slow websocket client missed ${backlog.droppedMessages} message(s) (${backlog.droppedBytes} bytes) past its backlog limit`);
         this.write('iopub', droppedNotice(backlog));
       }
@@ -171,7 +173,9 @@ export class KernelRouter {
       this.log.warn(`Session ${buffer.sessionId} on kernel ${this.kernel.id} missed ${buffer.droppedMessages} message(s) (${buffer.droppedBytes} bytes) past the replay buffer's limit`);
       conn.send('iopub', droppedNotice(buffer));
     }
+    if (buffer.droppedMessages > 0) messagesDropped.inc(buffer.droppedMessages);
     const messages = buffer.drain();
+    messagesReplayed.inc(messages.length);
     for (const { channel, msg } of messages) conn.send(channel, msg);
     if (messages.length > 0) this.log.info(`Replayed ${messages.length} message(s) to session ${buffer.sessionId} on kernel ${this.kernel.id}`);
   }
@@ -190,6 +194,7 @@ export class KernelRouter {
       this.log.warn(`Ignored a message for unknown channel "${channel}" on kernel ${this.kernel.id}`);
       return;
     }
+    countMessage(channel, 'to_kernel', message.byteLength());
     if (channel !== 'stdin') this.remember(message.msgId, conn);
     this.kernel.send(channel as RequestChannel, message).catch((err: Error) => this.log.error(`Could not send to kernel ${this.kernel.id}: ${err.message}`));
   }
@@ -200,6 +205,7 @@ export class KernelRouter {
   }
 
   private fromKernel(channel: Channel, msg: RawMessage): void {
+    countMessage(channel, 'from_kernel', msg.byteLength());
     if (channel === 'iopub') {
       const shared: FrameCache = new Map();
       for (const conn of this.connections) conn.send(channel, msg, shared);

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 
 import { executeCode, KernelDiedError, type ExecutionOutcome } from '../../kernels/execute.js';
 import { managedKernelPool, PoolClosedError, PoolWaitAbortedError, type KernelPool, type PoolLease } from '../../kernels/kernel-pool.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
+import { notebookHttpRequestDuration } from '../../observability/metrics.js';
 import { basePrefix, refuseOtherMethods } from '../../server/http-app.js';
 import { HttpError } from '../../server/http-error.js';
 import { codeCells } from '../notebook.js';
@@ -148,6 +149,9 @@ export class NotebookHttpPersonality implements Personality {
       reply.header('Allow', match.allowed.join(', '));
       throw new HttpError(405, `${req.method} is not supported by ${path}`);
     }
+    const started = performance.now();
+    const endpoint = match.endpoint.path;
+    reply.raw.once('close', () => notebookHttpRequestDuration.observe({ method: req.method, endpoint, status_code: String(reply.raw.statusCode) }, (performance.now() - started) / 1000));
     const request = buildNotebookRequest({ rawHeaders: req.raw.rawHeaders, url: rawUrl, pathParams: match.params, body: Buffer.isBuffer(req.body) ? req.body : undefined });
     const code = requestCode(this.kernelLanguage, pythonJsonDumps(request), match.endpoint.sources[match.verb]!);
     const responseSource = match.endpoint.responseSources[match.verb];

@@ -1,0 +1,77 @@
+// The gateway's counters and histograms, in one registry every layer may write to (kernels,
+// personalities, server): what happened, counted as it happens. Live state (kernels running,
+// connections) is read at scrape time by the server's /metrics route instead. Label values are
+// kernelspec names, channel names and route patterns, never ids or user input.
+// On the message hot path the labelled children are bound once, so counting a message is a
+// couple of additions.
+import { Counter, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
+
+export const registry = new Registry();
+// The process's own figures under their usual names (process_cpu_seconds_total, nodejs_*), as
+// Prometheus clients export them everywhere.
+collectDefaultMetrics({ register: registry });
+
+const counter = <T extends string>(config: CounterConfiguration<T>): Counter<T> => new Counter({ ...config, registers: [registry] });
+
+/** Jupyter Server's own series name, so its dashboards work. */
+export const httpRequestDuration = new Histogram({
+  name: 'http_request_duration_seconds',
+  help: 'Duration of HTTP requests, by method, route and status code',
+  labelNames: ['method', 'handler', 'status_code'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+export const kernelStarts = counter({ name: 'kernel_gateway_kernel_starts_total', help: 'Kernels started', labelNames: ['kernelspec', 'provisioner'] as const });
+export const kernelStartFailures = counter({ name: 'kernel_gateway_kernel_start_failures_total', help: 'Kernel starts that failed', labelNames: ['kernelspec', 'provisioner'] as const });
+export const kernelRestarts = counter({ name: 'kernel_gateway_kernel_restarts_total', help: 'Kernel restarts, asked for or after a death', labelNames: ['kernelspec', 'provisioner', 'reason'] as const });
+export const kernelDeaths = counter({ name: 'kernel_gateway_kernel_deaths_total', help: 'Kernels that died without being asked to', labelNames: ['kernelspec', 'provisioner'] as const });
+export const kernelCulls = counter({ name: 'kernel_gateway_kernel_culls_total', help: 'Kernels shut down by the idle culler', labelNames: ['kernelspec', 'provisioner'] as const });
+export const kernelStartDuration = new Histogram({
+  name: 'kernel_gateway_kernel_start_duration_seconds',
+  help: 'Time from a start request until the kernel answered kernel_info (and was seeded)',
+  labelNames: ['kernelspec', 'provisioner'] as const,
+  buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 20, 60],
+  registers: [registry],
+});
+
+export const notebookHttpRequestDuration = new Histogram({
+  name: 'kernel_gateway_notebook_http_request_duration_seconds',
+  help: 'Duration of notebook-http endpoint requests, by method, endpoint pattern and status code',
+  labelNames: ['method', 'endpoint', 'status_code'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+export const messagesDropped = counter({ name: 'kernel_gateway_messages_dropped_total', help: 'Kernel messages a slow websocket client missed past its backlog limit' });
+export const messagesReplayed = counter({ name: 'kernel_gateway_messages_replayed_total', help: 'Kernel messages replayed to a websocket session that reconnected' });
+
+const messages = counter({ name: 'kernel_gateway_messages_total', help: 'Jupyter messages relayed, by channel and direction (to_kernel, from_kernel)', labelNames: ['channel', 'direction'] as const });
+const messageBytes = counter({ name: 'kernel_gateway_message_bytes_total', help: 'Bytes of Jupyter messages relayed, by channel and direction', labelNames: ['channel', 'direction'] as const });
+
+export type Direction = 'to_kernel' | 'from_kernel';
+interface Bound {
+  messages: { inc(n?: number): void };
+  bytes: { inc(n?: number): void };
+}
+const bound = new Map<string, Bound>();
+for (const channel of ['shell', 'control', 'stdin', 'iopub']) {
+  for (const direction of ['to_kernel', 'from_kernel'] as const) {
+    bound.set(`${channel}:${direction}`, { messages: messages.labels(channel, direction), bytes: messageBytes.labels(channel, direction) });
+  }
+}
+
+/** Running totals the operator's status page turns into rates (cheaper to read than the registry). */
+export const totals = { requests: 0, errors: 0, messages: 0 };
+
+/** Counts one message relayed to or from a kernel. */
+export function countMessage(channel: string, direction: Direction, bytes: number): void {
+  totals.messages++;
+  const b = bound.get(`${channel}:${direction}`);
+  if (!b) return;
+  b.messages.inc();
+  b.bytes.inc(bytes);
+}
+
+/** Where a kernel runs; one value until other provisioners exist. */
+export const LOCAL_PROVISIONER = 'local-provisioner';
