@@ -15,10 +15,15 @@ interface StandIn {
   isEnding: boolean;
 }
 
-function manager(kernels: StandIn[]): { km: KernelManager; ended: string[] } {
+function manager(kernels: StandIn[]): { km: KernelManager; ended: string[]; culledEvents: string[] } {
   const ended: string[] = [];
-  const km = { list: () => kernels.filter((k) => !ended.includes(k.id)), shutdown: async (id: string) => void ended.push(id) } as unknown as KernelManager;
-  return { km, ended };
+  const culledEvents: string[] = [];
+  const km = {
+    list: () => kernels.filter((k) => !ended.includes(k.id)),
+    shutdown: async (id: string) => void ended.push(id),
+    emit: (event: string, k: StandIn) => event === 'culled' && culledEvents.push(k.id),
+  } as unknown as KernelManager;
+  return { km, ended, culledEvents };
 }
 
 const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -36,8 +41,9 @@ test('only kernels idle past cull_idle_timeout, not busy, without websockets are
     kernel('dead', { lastActivity: ago(1), executionState: 'dead' }),
     kernel('ending', { lastActivity: ago(90), isEnding: true }),
   ];
-  const { km, ended } = manager(kernels);
+  const { km, ended, culledEvents } = manager(kernels);
   assert.deepEqual(await cullIdleKernels(km, cfg, quiet, now), ['stale', 'dead']);
+  assert.deepEqual(culledEvents, ['stale', 'dead'], "the manager's 'culled' event, for metrics and the dashboard");
   assert.deepEqual(ended, ['stale', 'dead']);
   const lenient = manager(kernels);
   assert.deepEqual(await cullIdleKernels(lenient.km, { ...cfg, cull_busy: true, cull_connected: true }, quiet, now), ['stale', 'busy', 'watched', 'dead']);

@@ -1,41 +1,9 @@
 // The dashboard's browser code, inlined by page.ts into the page's <script type="module">.
-// Compiled by the project's tsc (lib DOM) into client.js; it imports nothing. It reads the base
+// Compiled by the project's tsc (lib DOM) into client.js; it imports types only. It reads the base
 // path from <html data-base>, takes the token from ?token= once (kept in sessionStorage, then
 // dropped from the visible URL), follows {base}/api/gateway/events and updates the page in place.
-export {};
-
-interface KernelStatus {
-  id: string;
-  name: string;
-  execution_state: string;
-  connections: number;
-  last_activity: string;
-  started: string;
-  uptime_seconds: number;
-  restarts: number;
-  pid: number | null;
-  memory_bytes: number | null;
-  cpu_percent: number | null;
-}
-
-interface GatewayEvent {
-  time: string;
-  type: string;
-  message: string;
-  kernel_id?: string;
-  kernelspec?: string;
-}
-
-interface GatewayStatus {
-  version: string;
-  started: string;
-  uptime_seconds: number;
-  process: { pid: number; rss_bytes: number; heap_used_bytes: number; cpu_percent: number };
-  rates: { requests_per_second: number; messages_per_second: number; errors_per_second: number };
-  totals: { requests: number; errors: number; messages: number };
-  kernels: KernelStatus[];
-  events: GatewayEvent[];
-}
+// Types only: erased at compile time, so the page still loads nothing.
+import type { GatewayEvent, GatewayStatus, KernelStatus } from '../gateway-status.js';
 
 type Action = 'interrupt' | 'restart' | 'shutdown';
 
