@@ -54,11 +54,10 @@ interface Bound {
   messages: { inc(n?: number): void };
   bytes: { inc(n?: number): void };
 }
-const bound = new Map<string, Bound>();
+const bound = new Map<string, Record<Direction, Bound>>();
 for (const channel of ['shell', 'control', 'stdin', 'iopub']) {
-  for (const direction of ['to_kernel', 'from_kernel'] as const) {
-    bound.set(`${channel}:${direction}`, { messages: messages.labels(channel, direction), bytes: messageBytes.labels(channel, direction) });
-  }
+  const bind = (direction: Direction): Bound => ({ messages: messages.labels(channel, direction), bytes: messageBytes.labels(channel, direction) });
+  bound.set(channel, { to_kernel: bind('to_kernel'), from_kernel: bind('from_kernel') });
 }
 
 /** Running totals the operator's status page turns into rates (cheaper to read than the registry). */
@@ -67,7 +66,7 @@ export const totals = { requests: 0, errors: 0, messages: 0 };
 /** Counts one message relayed to or from a kernel. */
 export function countMessage(channel: string, direction: Direction, bytes: number): void {
   totals.messages++;
-  const b = bound.get(`${channel}:${direction}`);
+  const b = bound.get(channel)?.[direction];
   if (!b) return;
   b.messages.inc();
   b.bytes.inc(bytes);

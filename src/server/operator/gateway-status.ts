@@ -149,8 +149,10 @@ export class GatewayStatusBoard {
       this.gatewayCpu = round(((cpu.user - this.last.cpu.user + cpu.system - this.last.cpu.system) / 1e6 / seconds) * 100);
     }
     this.last = { at: now, requests: totals.requests, errors: totals.errors, messages: totals.messages, cpu };
+    const read = new Map<string, ReturnType<typeof processFigures>>();
     for (const k of this.kernels.list()) {
       const figures = k.pid === undefined ? null : processFigures(k.pid);
+      read.set(k.id, figures);
       // A restarted kernel is a new process: its CPU time starts again from zero.
       const before = this.kernelCpu.get(k.id);
       const samePid = before !== undefined && before.pid === k.pid;
@@ -158,11 +160,12 @@ export class GatewayStatusBoard {
       if (figures && k.pid !== undefined) this.kernelCpu.set(k.id, { pid: k.pid, at: now, cpuSeconds: figures.cpuSeconds, percent });
     }
     if (this.subscribers.size === 0) return;
-    const snapshot = this.status();
+    const snapshot = this.status(read);
     for (const s of this.subscribers) s.status(snapshot);
   }
 
-  status(): GatewayStatus {
+  /** `read`: /proc figures the caller has just read, so the sampler does not read them twice. */
+  status(read?: Map<string, ReturnType<typeof processFigures>>): GatewayStatus {
     const now = Date.now();
     const mem = process.memoryUsage();
     return {
@@ -173,7 +176,7 @@ export class GatewayStatusBoard {
       rates: this.rates,
       totals: { requests: totals.requests, errors: totals.errors, messages: totals.messages },
       kernels: this.kernels.list().map((k) => {
-        const figures = k.pid === undefined ? null : processFigures(k.pid);
+        const figures = read?.has(k.id) ? read.get(k.id) : k.pid === undefined ? null : processFigures(k.pid);
         return {
           id: k.id,
           name: k.name,
