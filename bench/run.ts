@@ -3,7 +3,8 @@
 // figure with every figure as a ratio against Jupyter Server and against the limit, writes
 // bench/results/latest.json, and stops everything it started (checked by scanning /proc).
 // Options: --quick (under 3 minutes), --only=1,2,... (figures), --out=FILE,
-// --update-readme (rewrite bench/README.md's results section of this mode, quick or full).
+// --update-readme (rewrite bench/README.md's results section of this mode, quick or full),
+// --baseline=REV (also measure this gateway as built from git revision REV, interleaved).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -16,28 +17,32 @@ import { measureIdleRss, memoryAndConcurrencyFigures, type IdleRss } from './fig
 import { killLeftovers, processRunning, waitFor } from './lib/procs.js';
 import { pct, type BenchContext, type FigureReport, type TargetCheck } from './lib/report.js';
 import { renderMarkdownTable, renderTable } from './lib/stats.js';
+import { buildBaseline } from './lib/baseline.js';
 import { DirectSystem, GatewaySystem, JupyterServerSystem, ensureDebianPackages, type SystemUnderTest } from './lib/systems.js';
 import { openVariants } from './lib/variants.js';
 
 const BENCH_SRC = fileURLToPath(new URL('../../bench/', import.meta.url));
 const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Args {
   quick: boolean;
   only: Set<number> | undefined;
   out: string;
   updateReadme: boolean;
+  baseline: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: undefined, out: join(BENCH_SRC, 'results', 'latest.json'), updateReadme: false };
+  const args: Args = { quick: false, only: undefined, out: join(BENCH_SRC, 'results', 'latest.json'), updateReadme: false, baseline: undefined };
   for (const a of argv) {
     if (a === '--quick') args.quick = true;
     else if (a === '--update-readme') args.updateReadme = true;
     else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number));
     else if (a.startsWith('--out=')) args.out = a.slice(6);
+    else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6] [--out=FILE] [--update-readme]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6] [--out=FILE] [--update-readme] [--baseline=REV]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -156,6 +161,13 @@ async function main(): Promise<number> {
   const show = (f: FigureReport): void => void figures.push(f);
   try {
     const candidates: SystemUnderTest[] = [new GatewaySystem(root)];
+    if (args.baseline) {
+      try {
+        candidates.push(new GatewaySystem(root, buildBaseline(REPO, args.baseline, root, log)));
+      } catch (err) {
+        notes.push(`baseline ${args.baseline} NOT MEASURED: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
     const missing = ensureDebianPackages(log);
     if (missing.ipykernel) notes.push(`ipykernel missing: ${missing.ipykernel}; no kernel can start, so every figure will fail.`);
     if (missing.jupyterServer) notes.push(`Jupyter Server NOT MEASURED: ${missing.jupyterServer}; ratios against it are shown as —.`);

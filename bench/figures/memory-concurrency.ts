@@ -7,7 +7,7 @@
 //    percentiles, the server's CPU (utime+stime of its own process) and its RSS.
 import type { KernelClient } from '../lib/clients.js';
 import { RssSampler, anonRssBytes, kernelPid, rssBytes, sleep } from '../lib/procs.js';
-import { CpuMeter, formatNumber, pct, ratioCells, sys, type BenchContext, type FigureReport } from '../lib/report.js';
+import { CpuMeter, baselineNote, formatNumber, pct, ratioCells, sys, type BenchContext, type FigureReport } from '../lib/report.js';
 import { MiB, linearSlope, median, percentile, roundOrder } from '../lib/stats.js';
 import type { KernelHandle, SystemUnderTest } from '../lib/systems.js';
 
@@ -192,6 +192,20 @@ export async function memoryAndConcurrencyFigures(ctx: BenchContext, idle: Map<S
     }
     notes4.unshift(`closed loops of \`1+1\`, one websocket (JSON) or ZeroMQ client per kernel, ${durationMs / 1000} s per system and level, ${rounds} interleaved round(s); server CPU as a share of one core (the machine has 2).`);
     const gw = sys(ctx, 'gateway');
+    const base = sys(ctx, 'baseline');
+    if (gw && base) {
+      for (const level of levels) {
+        const [now, then] = [stats.get(key(gw, level)), stats.get(key(base, level))];
+        if (!now || !then) continue;
+        notes4.push(
+          baselineNote(`${gw.label}, ${level} kernels`, base.label, [
+            { what: 'executes/s', unit: '', current: rate(gw, level), baseline: rate(base, level) },
+            { what: 'p99', unit: 'ms', current: p99(gw, level), baseline: p99(base, level) },
+            { what: 'server CPU', unit: 'of a core', current: now.meter.server, baseline: then.meter.server },
+          ]),
+        );
+      }
+    }
     if (gw && limit && rate(gw, 32) !== undefined && rate(limit, 32) !== undefined) {
       ctx.targets.push({
         figure: '4. concurrency',

@@ -3,7 +3,7 @@
 // `status: idle`. The server's peak RSS is its VmHWM, reset before each run (clear_refs),
 // and VmRSS sampled every 20 ms as a fallback; only the server process counts, not kernels.
 import { RssSampler, peakRssBytes, resetPeakRss } from '../lib/procs.js';
-import { CpuMeter, formatNumber, pct, ratioCells, type BenchContext, type FigureReport } from '../lib/report.js';
+import { CpuMeter, baselineNote, formatNumber, pct, ratioCells, type BenchContext, type FigureReport } from '../lib/report.js';
 import { MiB, median, roundOrder } from '../lib/stats.js';
 import { references, type OpenVariant, type OpenedVariants } from '../lib/variants.js';
 
@@ -94,6 +94,18 @@ export async function streamingFigure(ctx: BenchContext, opened: OpenedVariants)
   // ipykernel batches a busy cell's output (its flush runs when the cell lets it): if the
   // whole output arrives as one message, every server must hold at least that much at once.
   notes.push(`largest single stream message seen: ${(largestMessage / 1e6).toFixed(1)} MB of text; a server holds at least one whole message in memory (ZeroMQ delivers messages whole).`);
+  for (const b of variants.filter((x) => x.sys.key === 'baseline')) {
+    const v = variants.find((x) => x.sys.key === 'gateway' && x.format === b.format);
+    if (!v) continue;
+    const perRound = rates.get(v)!.map((x, i) => x / rates.get(b)![i]!);
+    notes.push(
+      baselineNote(v.name, b.name, [
+        { what: 'MB/s', unit: '', current: rate(v), baseline: rate(b), rounds: perRound },
+        { what: 'peak RSS', unit: 'MiB', current: peak(v), baseline: peak(b) },
+        { what: 'server CPU', unit: 'of a core', current: meters.get(v)!.server, baseline: meters.get(b)!.server },
+      ]),
+    );
+  }
   notes.push(...opened.missing);
   notes.push(...problems.map((p) => `PROBLEM: ${p}`));
   return { id: 'streaming', title: `Figure 3 — output streaming (${megabytes} MB in 1 KB lines)`, table, notes, data };

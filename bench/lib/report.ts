@@ -97,3 +97,23 @@ export function ratioCells(value: number | undefined, js: number | undefined, li
 }
 
 export { formatNumber };
+
+/** One figure's value for this checkout and for the `--baseline` build, compared. */
+export interface BaselinePair {
+  what: string;
+  unit: string;
+  current: number | undefined;
+  baseline: number | undefined;
+  /** Per-round ratios current/baseline, when the figure has rounds: how much the ratio moves by itself. */
+  rounds?: number[];
+}
+
+/** "this vs @REV (json): p50 7.97 vs 8.01 ms (0.99x; rounds 0.97x..1.02x), ..." */
+export function baselineNote(current: string, baseline: string, pairs: BaselinePair[]): string {
+  const parts = pairs.map((p) => {
+    const spread = p.rounds?.filter(Number.isFinite).sort((a, b) => a - b);
+    const range = spread?.length ? `; rounds ${formatRatio(spread[0])}..${formatRatio(spread[spread.length - 1])}` : '';
+    return `${p.what} ${formatNumber(p.current)} vs ${formatNumber(p.baseline)}${p.unit ? ` ${p.unit}` : ''} (${formatRatio(ratio(p.current, p.baseline))}${range})`;
+  });
+  return `${current} vs ${baseline}: ${parts.join(', ')}`;
+}

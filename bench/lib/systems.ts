@@ -16,7 +16,8 @@ import type { Logger } from '../../src/kernels/logger.js';
 import { DirectKernelClient, WsKernelClient, type ClientFormat, type KernelClient } from './clients.js';
 import { freePort, kernelPid, killGroup, killLeftovers, processRunning, sleep, waitFor } from './procs.js';
 
-export type SystemKey = 'gateway' | 'jupyter' | 'direct';
+/** 'baseline': this gateway built from another git revision (`--baseline=REV`). */
+export type SystemKey = 'gateway' | 'baseline' | 'jupyter' | 'direct';
 
 export interface KernelHandle {
   id: string;
@@ -198,17 +199,22 @@ abstract class HttpServerSystem implements SystemUnderTest {
 }
 
 export class GatewaySystem extends HttpServerSystem {
-  readonly key = 'gateway' as const;
-  readonly label = 'kernel-gateway (this)';
+  readonly key: 'gateway' | 'baseline';
+  readonly label: string;
   readonly formats: ClientFormat[] = ['json', 'v1'];
+  private readonly bin: string;
 
-  constructor(root: string) {
-    super(root, 'gateway');
+  /** Without `baseline`: this checkout; with it, the build of another revision (bench/lib/baseline.ts). */
+  constructor(root: string, baseline?: { label: string; bin: string }) {
+    super(root, baseline ? 'baseline' : 'gateway');
+    this.key = baseline ? 'baseline' : 'gateway';
+    this.label = baseline ? `kernel-gateway @${baseline.label}` : 'kernel-gateway (this)';
+    this.bin = baseline?.bin ?? GATEWAY_BIN;
   }
 
   protected command(port: number): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
     const env = { ...kernelBaseEnv(this.root), JUPYTER_RUNTIME_DIR: join(this.dir, 'runtime') };
-    return { cmd: process.execPath, args: [GATEWAY_BIN, `--port=${port}`, '--ip=127.0.0.1', '--port_retries=0'], env };
+    return { cmd: process.execPath, args: [this.bin, `--port=${port}`, '--ip=127.0.0.1', '--port_retries=0'], env };
   }
 }
 
