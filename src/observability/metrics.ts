@@ -2,8 +2,7 @@
 // personalities, server): what happened, counted as it happens. Live state (kernels running,
 // connections) is read at scrape time by the server's /metrics route instead. Label values are
 // kernelspec names, channel names and route patterns, never ids or user input.
-// On the message hot path the labelled children are bound once, so counting a message is a
-// couple of additions.
+// On the message hot path counting is two additions to plain numbers (see countMessage).
 import { Counter, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
 
 export const registry = new Registry();
@@ -46,30 +45,57 @@ export const notebookHttpRequestDuration = new Histogram({
 export const messagesDropped = counter({ name: 'kernel_gateway_messages_dropped_total', help: 'Kernel messages a slow websocket client missed past its backlog limit' });
 export const messagesReplayed = counter({ name: 'kernel_gateway_messages_replayed_total', help: 'Kernel messages replayed to a websocket session that reconnected' });
 
-const messages = counter({ name: 'kernel_gateway_messages_total', help: 'Jupyter messages relayed, by channel and direction (to_kernel, from_kernel)', labelNames: ['channel', 'direction'] as const });
-const messageBytes = counter({ name: 'kernel_gateway_message_bytes_total', help: 'Bytes of Jupyter messages relayed, by channel and direction', labelNames: ['channel', 'direction'] as const });
-
 export type Direction = 'to_kernel' | 'from_kernel';
-interface Bound {
-  messages: { inc(n?: number): void };
-  bytes: { inc(n?: number): void };
+const CHANNELS = ['shell', 'control', 'stdin', 'iopub'] as const;
+const DIRECTIONS: Direction[] = ['to_kernel', 'from_kernel'];
+
+/**
+ * Messages are counted in plain numbers and handed to prom-client only when /metrics is read:
+ * even a bound child's inc() hashes its labels and validates them, twice per message.
+ */
+interface Tally {
+  messages: number;
+  bytes: number;
+  /** What the registry has been given so far. */
+  reported: { messages: number; bytes: number };
 }
-const bound = new Map<string, Record<Direction, Bound>>();
-for (const channel of ['shell', 'control', 'stdin', 'iopub']) {
-  const bind = (direction: Direction): Bound => ({ messages: messages.labels(channel, direction), bytes: messageBytes.labels(channel, direction) });
-  bound.set(channel, { to_kernel: bind('to_kernel'), from_kernel: bind('from_kernel') });
+const tallies = new Map<string, Record<Direction, Tally>>();
+for (const channel of CHANNELS) {
+  const tally = (): Tally => ({ messages: 0, bytes: 0, reported: { messages: 0, bytes: 0 } });
+  tallies.set(channel, { to_kernel: tally(), from_kernel: tally() });
 }
+
+function tallyCounter(name: string, help: string, field: 'messages' | 'bytes'): Counter<'channel' | 'direction'> {
+  return counter({
+    name,
+    help,
+    labelNames: ['channel', 'direction'] as const,
+    collect() {
+      for (const channel of CHANNELS) {
+        for (const direction of DIRECTIONS) {
+          const t = tallies.get(channel)![direction];
+          const delta = t[field] - t.reported[field];
+          // inc(0) still creates the series, so every channel and direction shows from the start.
+          this.inc({ channel, direction }, delta);
+          t.reported[field] = t[field];
+        }
+      }
+    },
+  });
+}
+tallyCounter('kernel_gateway_messages_total', 'Jupyter messages relayed, by channel and direction (to_kernel, from_kernel)', 'messages');
+tallyCounter('kernel_gateway_message_bytes_total', 'Bytes of Jupyter messages relayed, by channel and direction', 'bytes');
 
 /** Running totals the operator's status page turns into rates (cheaper to read than the registry). */
 export const totals = { requests: 0, errors: 0, messages: 0 };
 
-/** Counts one message relayed to or from a kernel. */
+/** Counts one message relayed to or from a kernel: two additions. */
 export function countMessage(channel: string, direction: Direction, bytes: number): void {
   totals.messages++;
-  const b = bound.get(channel)?.[direction];
-  if (!b) return;
-  b.messages.inc();
-  b.bytes.inc(bytes);
+  const t = tallies.get(channel)?.[direction];
+  if (!t) return;
+  t.messages++;
+  t.bytes += bytes;
 }
 
 /** Where a kernel runs; one value until other provisioners exist. */
