@@ -9,7 +9,8 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc
 import { configDirs } from '../kernels/jupyter-paths.js';
 import { defaultConfig, type GatewayConfig } from '../server/gateway-config.js';
 import { OPTIONS, SECTIONS, UNSUPPORTED, defaultValue, findAlias, findLaunchSetting, findOption, optionId, type LaunchSettingSpec, type OptionSpec } from './options.js';
-import { OptionError, checkJsonValue, parseBoolText, parseOptionText } from './option-values.js';
+import { checkJsonValue, parseBoolText, parseOptionText } from './option-values.js';
+import { OptionError } from '../errors.js';
 
 export const CONFIG_FILE_NAME = 'jupyter_kernel_gateway_config.json';
 
@@ -200,7 +201,7 @@ function applyConfigFile(config: GatewayConfig, path: string, sources: Map<strin
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new OptionError(`Config file ${path} could not be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new OptionError(`Config file ${path} could not be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   const data = parseConfigText(text, path);
   for (const [sectionName, section] of Object.entries(data)) {
@@ -216,7 +217,7 @@ function applyConfigFile(config: GatewayConfig, path: string, sources: Map<strin
       try {
         set(config, spec, checkJsonValue(spec, value));
       } catch (err) {
-        throw new OptionError(`Config file ${path}: ${(err as Error).message}`);
+        throw new OptionError(`Config file ${path}: ${(err as Error).message}`, { cause: err });
       }
       sources.set(optionId(spec), `config file ${path}`);
     }
@@ -265,7 +266,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     try {
       set(config, spec, parseOptionText(spec, text));
     } catch (err) {
-      throw new OptionError(`${spec.env}: ${(err as Error).message}`);
+      throw new OptionError(`${spec.env}: ${(err as Error).message}`, { cause: err });
     }
     sources.set(optionId(spec), `env ${spec.env}`);
   }

@@ -2,11 +2,12 @@
 // --show-config, or starts the gateway and shuts it down cleanly on SIGTERM/SIGINT (SIGHUP is
 // ignored). Every kernel ends with the gateway. Exit codes: 0 done, 1 start-up or shutdown
 // failure, 2 a bad option.
-import { StartupError, VERSION, startGateway, type Gateway } from '../server/gateway.js';
+import { VERSION, startGateway, type Gateway } from '../server/gateway.js';
 import { createLogger } from '../server/logging.js';
 import { loadConfig, parseArgv, type LoadedConfig, type ParsedArgv } from './config-loader.js';
-import { OptionError } from './option-values.js';
+
 import { generateConfigFile, helpText, showConfigJson, showConfigText } from './help.js';
+import { StartupError, OptionError } from '../errors.js';
 
 function optionFailure(err: unknown): number {
   if (!(err instanceof OptionError)) throw err;

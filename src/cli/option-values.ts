@@ -2,8 +2,7 @@
 // accepting the original's forms: True/False, ['A','B'], {'scala': '//'}, and refusing
 // anything else with one line naming the option and what was expected.
 import { optionId, type OptionSpec } from './options.js';
-
-export class OptionError extends Error {}
+import { OptionError } from '../errors.js';
 
 function refuse(spec: OptionSpec, expected: string, given: unknown): OptionError {
   const shown = typeof given === 'string' ? `'${given}'` : JSON.stringify(given);

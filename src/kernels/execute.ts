@@ -3,6 +3,7 @@
 import { makeMessage, type Channel } from '../protocol/message.js';
 import { RawMessage } from '../protocol/wire.js';
 import type { RunningKernel } from './running-kernel.js';
+import { KernelDiedError } from '../errors.js';
 
 export interface ExecutionError {
   ename: string;
@@ -18,8 +19,6 @@ export interface ExecutionOutcome {
   results: { type: 'execute_result' | 'display_data'; data: Record<string, unknown> }[];
   error?: ExecutionError;
 }
-
-export class KernelDiedError extends Error {}
 
 /** Executes `code` silently-ish (store_history false) and resolves when the kernel is idle again. */
 export function executeCode(kernel: RunningKernel, code: string, opts: { timeoutMs?: number } = {}): Promise<ExecutionOutcome> {

@@ -9,6 +9,7 @@ import { MessageSigner } from '../protocol/signing.js';
 import { RawMessage, decodeWire, encodeWire } from '../protocol/wire.js';
 import { endpoint, type ConnectionInfo } from './connection-file.js';
 import type { Logger } from './logger.js';
+import { KernelNotReadingError } from '../errors.js';
 
 export type RequestChannel = Exclude<Channel, 'iopub'>;
 
@@ -16,8 +17,6 @@ export type RequestChannel = Exclude<Channel, 'iopub'>;
 const SEND_TIMEOUT_MS = 5000;
 /** Sends waiting per channel past which more are refused outright. */
 const MAX_QUEUED_SENDS = 1000;
-
-export class KernelNotReadingError extends Error {}
 
 export interface KernelChannelsEvents {
   message: [channel: Channel, msg: RawMessage];

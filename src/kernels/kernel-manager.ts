@@ -6,14 +6,13 @@ import { kernelEnvironment, type KernelEnvPolicy } from './kernel-env.js';
 import type { KernelSpecManager } from './kernelspecs.js';
 import type { Logger } from './logger.js';
 import * as metrics from '../observability/metrics.js';
-import { KernelLaunchError, RetryableLaunchError, RunningKernel, type LaunchOptions, type RestartReason } from './running-kernel.js';
+import { RunningKernel, type LaunchOptions, type RestartReason } from './running-kernel.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { seedKernel, type SeedPlan } from './seeding.js';
+import { KernelLaunchError, RetryableLaunchError, NoSuchKernelSpecError, KernelLimitError } from '../errors.js';
 
-export class NoSuchKernelSpecError extends Error {}
 /** A retry of a failed start is not worth it with less than this left of the launch timeout. */
 const MIN_RETRY_MS = 1000;
-export class KernelLimitError extends Error {}
 
 export interface KernelManagerOptions {
   specs: KernelSpecManager;

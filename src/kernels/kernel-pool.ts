@@ -6,9 +6,7 @@
 import type { KernelManager } from './kernel-manager.js';
 import type { Logger } from './logger.js';
 import type { RunningKernel } from './running-kernel.js';
-
-export class PoolClosedError extends Error {}
-export class PoolWaitAbortedError extends Error {}
+import { PoolClosedError, PoolWaitAbortedError } from '../errors.js';
 
 export interface KernelPoolOptions<K> {
   size: number;

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { jupyterDataPath } from './jupyter-paths.js';
+import { KernelSpecError } from '../errors.js';
 
 export interface KernelSpec {
   argv: string[];
@@ -21,14 +22,12 @@ export interface KernelSpecEntry {
 
 const NAME_PATTERN = /^[a-z0-9._-]+$/i;
 
-export class KernelSpecError extends Error {}
-
 export function parseKernelSpec(text: string, where: string): KernelSpec {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new KernelSpecError(`${where}: not valid JSON (${(err as Error).message})`);
+    throw new KernelSpecError(`${where}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new KernelSpecError(`${where}: not a JSON object`);
   const o = raw as Record<string, unknown>;

@@ -11,6 +11,7 @@ import { newConnectionInfo, removeConnectionFile, writeConnectionFile, type Conn
 import { KernelChannels, type RequestChannel } from './kernel-channels.js';
 import type { KernelSpecEntry } from './kernelspecs.js';
 import type { Logger } from './logger.js';
+import { KernelLaunchError, KernelExitedEarlyError, KernelChannelsUnreachableError } from '../errors.js';
 
 export interface KernelModel {
   id: string;
@@ -30,14 +31,6 @@ export interface LaunchOptions {
   /** Told of the kernel as soon as it exists, before it is ready (so it can be ended if need be). */
   track?: (kernel: RunningKernel) => void;
 }
-
-export class KernelLaunchError extends Error {}
-/** A start that failed in a way fresh ports may fix: worth another try. */
-export class RetryableLaunchError extends KernelLaunchError {}
-/** The process ended before it answered kernel_info_request (often: a port was taken). */
-export class KernelExitedEarlyError extends RetryableLaunchError {}
-/** The kernel answers, but one of its channels cannot be reached (its port was taken). */
-export class KernelChannelsUnreachableError extends RetryableLaunchError {}
 
 /** How long a kernel that answers on shell may take to accept all its other channels. */
 const CHANNELS_CONNECT_MS = 10_000;
@@ -209,7 +202,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     });
     this.process = child;
     const failedToSpawn = new Promise<never>((_, reject) => {
-      child.once('error', (err) => reject(new KernelLaunchError(`Could not start kernel "${this.name}" (${argv[0]}): ${err.message}`)));
+      child.once('error', (err) => reject(new KernelLaunchError(`Could not start kernel "${this.name}" (${argv[0]}): ${err.message}`, { cause: err })));
     });
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {

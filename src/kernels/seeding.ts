@@ -2,14 +2,13 @@
 // before the kernel is handed out. Every cell's outcome is checked, the last one included.
 import { executeCode } from './execute.js';
 import type { RunningKernel } from './running-kernel.js';
+import { KernelSeedError } from '../errors.js';
 
 export interface SeedPlan {
   /** Kernelspec the seed applies to (the notebook's, or force_kernel_name). */
   kernelName: string;
   cells: string[];
 }
-
-export class KernelSeedError extends Error {}
 
 export async function seedKernel(kernel: RunningKernel, plan: SeedPlan, timeoutMs = 600_000): Promise<void> {
   if (kernel.name !== plan.kernelName.toLowerCase()) return;

@@ -1,6 +1,7 @@
 // The nbformat v4 notebook, as far as the gateway reads it: code cells and kernelspec metadata.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { NotebookError } from '../errors.js';
 
 export interface NotebookCell {
   cell_type: string;
@@ -15,8 +16,6 @@ export interface Notebook {
   nbformat_minor?: number;
 }
 
-export class NotebookError extends Error {}
-
 export function cellSource(cell: NotebookCell): string {
   return Array.isArray(cell.source) ? cell.source.join('') : String(cell.source ?? '');
 }
@@ -30,7 +29,7 @@ export function parseNotebook(text: string, where: string): Notebook {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new NotebookError(`${where} is not a valid notebook: ${(err as Error).message}`);
+    throw new NotebookError(`${where} is not a valid notebook: ${(err as Error).message}`, { cause: err });
   }
   if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as Notebook).cells)) {
     throw new NotebookError(`${where} is not a valid notebook: it has no "cells" list`);
@@ -51,7 +50,7 @@ export function localNotebookPath(uri: string): string | undefined {
   try {
     return fileURLToPath(uri);
   } catch (err) {
-    throw new NotebookError(`Notebook URI ${uri} is not a usable file URL: ${(err as Error).message}`);
+    throw new NotebookError(`Notebook URI ${uri} is not a usable file URL: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -64,7 +63,7 @@ export async function loadNotebook(uri: string): Promise<{ notebook: Notebook; t
     try {
       res = await fetch(uri);
     } catch (err) {
-      throw new NotebookError(`Could not fetch notebook ${uri}: ${(err as Error).message}`);
+      throw new NotebookError(`Could not fetch notebook ${uri}: ${(err as Error).message}`, { cause: err });
     }
     if (!res.ok) throw new NotebookError(`Could not fetch notebook ${uri}: HTTP ${res.status}`);
     text = await res.text();
@@ -72,7 +71,7 @@ export async function loadNotebook(uri: string): Promise<{ notebook: Notebook; t
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new NotebookError(`Could not read notebook ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new NotebookError(`Could not read notebook ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
   }
   return { notebook: parseNotebook(text, uri), text };

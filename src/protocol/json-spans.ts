@@ -1,7 +1,7 @@
+import { WireError } from '../errors.js';
 // JSON checked in place, byte by byte, without building values: a client's message is
 // validated and split into its top-level members as views of the frame it came in, so that a
 // large message is never copied into strings and objects on its way to the kernel.
-import { WireError } from './wire.js';
 
 export interface Span {
   start: number;

@@ -4,8 +4,9 @@
 // - the `v1.kernel.websocket.jupyter.org` subprotocol: a binary frame of a little-endian u64
 //   offset table, the channel name, then header, parent_header, metadata, content, buffers.
 // Kernel-to-client encoding splices the raw JSON parts in as they are (no parse/stringify).
-import { RawMessage, WireError, parseJsonObject } from './wire.js';
+import { RawMessage, parseJsonObject } from './wire.js';
 import { checkJsonObject, topLevelMembers } from './json-spans.js';
+import { WireError } from '../errors.js';
 
 export const V1_PROTOCOL = 'v1.kernel.websocket.jupyter.org';
 

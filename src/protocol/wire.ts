@@ -4,11 +4,10 @@
 // re-serialising; only the header (and parent header) are parsed, lazily, for routing.
 import type { MessageSigner } from './signing.js';
 import type { JupyterMessage, MessageHeader } from './message.js';
+import { WireError } from '../errors.js';
 
 export const DELIMITER = Buffer.from('<IDS|MSG>', 'utf8');
 const EMPTY_OBJECT = Buffer.from('{}', 'utf8');
-
-export class WireError extends Error {}
 
 /** A message whose JSON parts are kept as the bytes they arrived as. */
 export class RawMessage {

@@ -6,7 +6,7 @@ import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { errorBody } from './http-error.js';
+import { errorBody } from '../http/error-response.js';
 import type { KernelGatewayAppConfig } from './gateway-config.js';
 
 /** How long a refused upgrade's answer may take to leave before its socket is destroyed. */

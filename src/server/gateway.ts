@@ -11,8 +11,9 @@ import { KernelSpecManager } from '../kernels/kernelspecs.js';
 import { runtimeDir } from '../kernels/jupyter-paths.js';
 import { codeCells, loadNotebook, type Notebook } from '../personalities/notebook.js';
 import type { Personality, WebsocketRoute } from '../personalities/personality.js';
-import { basePrefix, createHttpApp } from './http-app.js';
-import { HttpError } from './http-error.js';
+import { createHttpApp } from './http-app.js';
+import { basePrefix } from '../http/routes.js';
+
 import { answerAndClose, startKeepalive } from './connections.js';
 import { GatewayStatusBoard } from './operator/gateway-status.js';
 import { registerOperatorRoutes } from './operator/operator-routes.js';
@@ -22,10 +23,9 @@ import { createLogger, kernelLogger } from './logging.js';
 import { loadPersonality } from './personality-loader.js';
 import { originAllowed, redactUrl, requestToken, tokenMatches } from './request-policies.js';
 import { tlsServerOptions, type TlsServerOptions } from './tls-options.js';
+import { HttpError, StartupError } from '../errors.js';
 
 export const VERSION = '0.1.0';
-
-export class StartupError extends Error {}
 
 export interface Gateway {
   app: FastifyInstance;
@@ -100,7 +100,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     try {
       seedNotebook = (await loadNotebook(cfg.seed_uri)).notebook;
     } catch (err) {
-      throw new StartupError((err as Error).message);
+      throw new StartupError((err as Error).message, { cause: err });
     }
   }
   const seedKernelName = seedNotebook ? (cfg.force_kernel_name || seedNotebook.metadata.kernelspec?.name || '') : '';
@@ -119,7 +119,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   }
 
   const createPersonality = await loadPersonality(cfg.api).catch((err: Error) => {
-    throw new StartupError(err.message);
+    throw new StartupError(err.message, { cause: err });
   });
 
   const kernels = new KernelManager({
@@ -141,7 +141,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   try {
     personality = await createPersonality({ config, kernels, specs, log: klog, version: VERSION, seedNotebook });
   } catch (err) {
-    throw new StartupError(`The ${cfg.api} personality could not start: ${(err as Error).message}`);
+    throw new StartupError(`The ${cfg.api} personality could not start: ${(err as Error).message}`, { cause: err });
   }
   if (seedNotebook) {
     const filter = personality.shouldSeedCell?.bind(personality) ?? (() => true);
@@ -152,7 +152,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   try {
     https = tlsServerOptions(cfg);
   } catch (err) {
-    throw new StartupError((err as Error).message);
+    throw new StartupError((err as Error).message, { cause: err });
   }
 
   let onRefused: (status: number, method: string, route: string) => void = () => undefined;
@@ -216,7 +216,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
         }
       });
     } catch (err) {
-      const e = err instanceof HttpError ? err : new HttpError(500, (err as Error).message);
+      const e = err instanceof HttpError ? err : new HttpError(500, (err as Error).message, undefined, { cause: err });
       log.warn(`${e.status} GET ${redactUrl(url)} (websocket refused: ${e.message || e.reason})`);
       if (e.status === 401 || e.status === 403) onRefused(e.status, 'GET', 'websocket upgrade');
       answerAndClose(socket, e.status, e.message);
@@ -227,7 +227,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     await personality.init?.();
   } catch (err) {
     await kernels.shutdownAll(true);
-    throw new StartupError(`Start-up failed: ${(err as Error).message}`);
+    throw new StartupError(`Start-up failed: ${(err as Error).message}`, { cause: err });
   }
 
   let port: number;
@@ -236,7 +236,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   } catch (err) {
     await personality.shutdown?.();
     await kernels.shutdownAll(true);
-    throw err instanceof StartupError ? err : new StartupError(`Could not listen on ${cfg.ip}:${cfg.port}: ${(err as Error).message}`);
+    throw err instanceof StartupError ? err : new StartupError(`Could not listen on ${cfg.ip}:${cfg.port}: ${(err as Error).message}`, { cause: err });
   }
   const scheme = https ? 'https' : 'http';
   const host = cfg.ip.includes(':') ? `[${cfg.ip}]` : cfg.ip;

@@ -1,14 +1,16 @@
 // The Fastify app every personality is mounted on: raw bodies (routes parse them), the
 // original's JSON error shape, auth/origin/CORS checks, 404/405 answers, an access log with
 // tokens masked, and the base_url prefix.
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
-import { HttpError, errorBody } from './http-error.js';
+import { httpErrorFor, sendError } from '../http/error-response.js';
+import { basePrefix } from '../http/routes.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { guardHttpServer, httpServerOptions, makeClientErrorHandler } from './connections.js';
 import { httpRequestDuration, totals } from '../observability/metrics.js';
 import { corsHeaders, originAllowed, redactUrl, remoteAddress, requestToken, tokenMatches, trustsProxyHeaders } from './request-policies.js';
 import type { TlsServerOptions } from './tls-options.js';
+import { HttpError } from '../errors.js';
 
 export interface HttpAppOptions {
   config: GatewayConfig;
@@ -16,45 +18,6 @@ export interface HttpAppOptions {
   https?: TlsServerOptions;
   /** Told of every request refused for its token or origin. */
   onRefused?: (status: number, method: string, route: string) => void;
-}
-
-/** Normalises base_url to '' or '/prefix' (no trailing slash). */
-export function basePrefix(baseUrl: string): string {
-  const trimmed = baseUrl.trim().replace(/\/+$/, '');
-  if (trimmed === '') return '';
-  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
-}
-
-export function sendError(reply: FastifyReply, status: number, message: string, reason?: string): FastifyReply {
-  return reply.code(status).type('application/json').send(errorBody(status, message, reason));
-}
-
-/** The request body parsed as JSON; undefined for an empty body; 400 for malformed JSON. */
-export function jsonBody(req: FastifyRequest): unknown {
-  const body = req.body;
-  if (body === undefined || body === null) return undefined;
-  const text = Buffer.isBuffer(body) ? body.toString('utf8') : String(body);
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'Invalid JSON in body of request');
-  }
-}
-
-const ALL_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
-
-/** Answers 405 for every method a resource does not support. */
-export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: HTTPMethods[]): void {
-  const others = ALL_METHODS.filter((m) => !allowed.includes(m) && !(m === 'HEAD' && allowed.includes('GET')));
-  if (others.length === 0) return;
-  app.route({
-    method: others,
-    url,
-    handler: async () => {
-      throw new HttpError(405, '');
-    },
-  });
 }
 
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
@@ -127,11 +90,11 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     else req.log.info(fields, line);
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    if (err instanceof HttpError) return sendError(reply, err.status, err.message, err.reason);
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) req.log.error(`${req.method} ${redactUrl(req.url)} failed: ${err.stack ?? err.message}`);
-    return sendError(reply, status, err.message);
+  app.setErrorHandler((err: Error, req, reply) => {
+    const e = httpErrorFor(err);
+    // An HttpError is an answer chosen on purpose; anything else that ends in a 5xx is a fault.
+    if (!(err instanceof HttpError) && e.status >= 500) req.log.error(`${req.method} ${redactUrl(req.url)} failed: ${err.stack ?? err.message}`);
+    return sendError(reply, e.status, e.message, e.reason);
   });
 
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, `Not found: ${redactUrl(req.url).split('?')[0]}`));

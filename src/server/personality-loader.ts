@@ -3,6 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CreatePersonality } from '../personalities/personality.js';
+import { PersonalityLoadError } from '../errors.js';
 
 export const JUPYTER_WEBSOCKET = 'kernel_gateway.jupyter_websocket';
 export const NOTEBOOK_HTTP = 'kernel_gateway.notebook_http';
@@ -18,8 +19,6 @@ export function canonicalApi(api: string): string {
   return ALIASES[api] ?? api;
 }
 
-export class PersonalityLoadError extends Error {}
-
 export async function loadPersonality(api: string): Promise<CreatePersonality> {
   const name = canonicalApi(api);
   let mod: { createPersonality?: unknown; default?: { createPersonality?: unknown } };
@@ -31,7 +30,7 @@ export async function loadPersonality(api: string): Promise<CreatePersonality> {
     try {
       mod = await import(specifier);
     } catch (err) {
-      throw new PersonalityLoadError(`API module ${api} not found (${(err as Error).message})`);
+      throw new PersonalityLoadError(`API module ${api} not found (${(err as Error).message})`, { cause: err });
     }
   }
   const factory = mod.createPersonality ?? mod.default?.createPersonality;

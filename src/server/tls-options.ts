@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { SecureVersion } from 'node:tls';
 import type { KernelGatewayAppConfig } from './gateway-config.js';
+import { TlsConfigError } from '../errors.js';
 
 export interface TlsServerOptions {
   cert: Buffer;
@@ -15,8 +16,6 @@ export interface TlsServerOptions {
   maxVersion?: SecureVersion;
 }
 
-export class TlsConfigError extends Error {}
-
 /** Python ssl.PROTOCOL_* numbers -> the versions Node may negotiate (undefined: its defaults). */
 const PINNED: Record<number, SecureVersion | undefined> = { 2: undefined, 17: undefined, 3: 'TLSv1', 4: 'TLSv1.1', 5: 'TLSv1.2' };
 
@@ -24,7 +23,7 @@ function read(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new TlsConfigError(`Could not read the ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new TlsConfigError(`Could not read the ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }
 

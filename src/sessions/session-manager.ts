@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KernelManager } from '../kernels/kernel-manager.js';
 import type { KernelModel } from '../kernels/running-kernel.js';
+import { UnknownKernelError, SessionNotFoundError } from '../errors.js';
 
 export interface SessionRecord {
   id: string;
@@ -33,11 +34,6 @@ export interface SessionChanges {
   type?: string;
   kernel?: KernelChoice;
 }
-
-export class UnknownKernelError extends Error {}
-
-/** The session is gone: never there, or deleted while an update of it waited or ran. */
-export class SessionNotFoundError extends Error {}
 
 export class SessionManager {
   private readonly sessions = new Map<string, SessionRecord>();

@@ -6,10 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_FILE_NAME, loadConfig, parseArgv, parseConfigText } from '../../src/cli/config-loader.js';
 import { configTemplate, helpText } from '../../src/cli/help.js';
-import { OptionError } from '../../src/cli/option-values.js';
+
 import { OPTIONS, defaultValue, optionId, type OptionSpec } from '../../src/cli/options.js';
 import { defaultConfig } from '../../src/server/gateway-config.js';
 import { jupyterDirs } from '../server/gateway-fixtures.js';
+import { OptionError } from '../../src/errors.js';
 
 const dirs = jupyterDirs();
 after(() => dirs.cleanup());

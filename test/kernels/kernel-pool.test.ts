@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { KernelPool, PoolClosedError, PoolWaitAbortedError } from '../../src/kernels/kernel-pool.js';
+import { KernelPool } from '../../src/kernels/kernel-pool.js';
+import { PoolClosedError, PoolWaitAbortedError } from '../../src/errors.js';
 
 class FakeKernel extends EventEmitter {
   stopped = false;

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { makeMessage } from '../../src/protocol/message.js';
-import { RawMessage, WireError } from '../../src/protocol/wire.js';
+import { RawMessage } from '../../src/protocol/wire.js';
 import { decodeFromClient, encodeForClient, joinFrame } from '../../src/protocol/websocket-codec.js';
+import { WireError } from '../../src/errors.js';
 
 // The codec must agree with the client JupyterLab uses.
 const require = createRequire(import.meta.url);

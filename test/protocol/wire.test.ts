@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageSigner } from '../../src/protocol/signing.js';
-import { DELIMITER, RawMessage, WireError, decodeWire, encodeWire } from '../../src/protocol/wire.js';
+import { DELIMITER, RawMessage, decodeWire, encodeWire } from '../../src/protocol/wire.js';
 import { makeMessage } from '../../src/protocol/message.js';
+import { WireError } from '../../src/errors.js';
 
 const signer = new MessageSigner('key');
 

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/server/gateway-config.js';
 import { corsHeaders, originAllowed, redactUrl, remoteAddress, requestToken, tokenMatches, trustsProxyHeaders } from '../../src/server/request-policies.js';
-import { TlsConfigError, tlsServerOptions } from '../../src/server/tls-options.js';
+import { tlsServerOptions } from '../../src/server/tls-options.js';
 import { makeCertificates } from './gateway-fixtures.js';
+import { TlsConfigError } from '../../src/errors.js';
 
 test('the token comes from ?token= first, else `Authorization: token`', () => {
   assert.equal(requestToken({ authorization: 'token abc' }, '/api'), 'abc');

@@ -2,14 +2,15 @@
 // kernel protocol over websockets, so Jupyter clients work against the gateway unchanged.
 import type { FastifyInstance } from 'fastify';
 import { SessionManager } from '../../sessions/session-manager.js';
-import { basePrefix, refuseOtherMethods } from '../../server/http-app.js';
-import { HttpError } from '../../server/http-error.js';
+import { basePrefix, refuseOtherMethods } from '../../http/routes.js';
+
 import type { CreatePersonality, Personality, PersonalityContext } from '../personality.js';
 import { registerKernelRoutes, findKernel } from './kernels-routes.js';
 import { registerKernelspecRoutes } from './kernelspecs-routes.js';
 import { registerSessionRoutes } from './sessions-routes.js';
 import { KernelWebsockets } from './kernel-websocket.js';
 import { API_INFO_DOC, CHANNELS_DOC, documented, registerSwaggerRoutes } from './swagger.js';
+import { HttpError } from '../../errors.js';
 
 export class JupyterWebsocketPersonality implements Personality {
   readonly sessions: SessionManager;

@@ -8,13 +8,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { makeMessage, CLIENT_CHANNELS, type Channel } from '../../protocol/message.js';
-import { RawMessage, WireError } from '../../protocol/wire.js';
+import { RawMessage } from '../../protocol/wire.js';
 import { V1_PROTOCOL, decodeFromClient, encodeForClient, joinFrame, type EncodedFrame, type WebsocketFormat } from '../../protocol/websocket-codec.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
 import { countMessage, messagesDropped, messagesReplayed } from '../../observability/metrics.js';
 import type { RequestChannel } from '../../kernels/kernel-channels.js';
 import type { Logger } from '../../kernels/logger.js';
 import { REPLAY_DROPPED_MSG_TYPE, SessionReplayBuffer, type ReplayLimits } from './session-replay.js';
+import { WireError } from '../../errors.js';
 
 const HIGH_WATER = 16 * 1024 * 1024;
 /** Messages this large are sent as fragments rather than joined into one buffer. */

@@ -2,11 +2,14 @@
 // restart and delete kernels, with the original gateway's status codes and error bodies.
 // Each route's schema documents it in /api/swagger.json (see swagger.ts).
 import type { FastifyInstance } from 'fastify';
-import { KernelLimitError, type KernelManager } from '../../kernels/kernel-manager.js';
+import { type KernelManager } from '../../kernels/kernel-manager.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
-import { HttpError } from '../../server/http-error.js';
-import { jsonBody, refuseOtherMethods } from '../../server/http-app.js';
+
+import { httpErrorFor } from '../../http/error-response.js';
+import { jsonBody } from '../../http/request-body.js';
+import { refuseOtherMethods } from '../../http/routes.js';
 import { KERNEL_MODEL, LOCATION_HEADER, documented, errorResponse, type JsonSchema, type RouteSchema } from './swagger.js';
+import { KernelLimitError, HttpError } from '../../errors.js';
 
 export const KERNEL_ID_PATTERN = /^\w+-\w+-\w+-\w+-\w+$/;
 
@@ -33,10 +36,10 @@ export function parseStartRequest(body: unknown): { name?: string; env?: Record<
 
 /** Maps kernel-layer start failures to the original's HTTP answers. */
 export function startFailure(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
-  if (err instanceof KernelLimitError) return new HttpError(403, 'Resource Limit');
+  // The original answers max_kernels with this message rather than the manager's.
+  if (err instanceof KernelLimitError) return new HttpError(403, 'Resource Limit', undefined, { cause: err });
   // Unknown kernelspecs and failed launches are 500s in the original, with a message.
-  return new HttpError(500, (err as Error).message ?? String(err));
+  return httpErrorFor(err);
 }
 
 export const KERNEL_ID_PARAM: JsonSchema = {
@@ -144,7 +147,7 @@ export function registerKernelRoutes(app: FastifyInstance, kernels: KernelManage
       await kernel.restart();
     } catch (err) {
       await kernels.shutdown(kernel.id, true);
-      throw new HttpError(500, `Kernel ${kernel.id} could not be restarted: ${(err as Error).message}`);
+      throw new HttpError(500, `Kernel ${kernel.id} could not be restarted: ${(err as Error).message}`, undefined, { cause: err });
     }
     return kernel.model();
   });

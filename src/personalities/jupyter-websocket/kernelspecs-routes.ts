@@ -5,10 +5,11 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { KernelSpecEntry, KernelSpecManager } from '../../kernels/kernelspecs.js';
-import { contentTypeFor } from '../../server/content-types.js';
-import { HttpError } from '../../server/http-error.js';
-import { refuseOtherMethods } from '../../server/http-app.js';
+import { contentTypeFor } from '../../http/content-types.js';
+
+import { refuseOtherMethods } from '../../http/routes.js';
 import { KERNELSPEC_MODEL, documented, errorResponse, type RouteSchema } from './swagger.js';
+import { HttpError } from '../../errors.js';
 
 export function kernelspecModel(specs: KernelSpecManager, entry: KernelSpecEntry, base: string): Record<string, unknown> {
   const resources: Record<string, string> = {};

@@ -3,12 +3,15 @@
 // move to another kernel by id or by name. Each route's schema documents it in
 // /api/swagger.json (see swagger.ts).
 import type { FastifyInstance } from 'fastify';
-import { NoSuchKernelSpecError } from '../../kernels/kernel-manager.js';
-import { SessionManager, SessionNotFoundError, UnknownKernelError, type KernelChoice } from '../../sessions/session-manager.js';
-import { HttpError } from '../../server/http-error.js';
-import { jsonBody, refuseOtherMethods } from '../../server/http-app.js';
+
+import { SessionManager, type KernelChoice } from '../../sessions/session-manager.js';
+
+import { httpErrorFor } from '../../http/error-response.js';
+import { jsonBody } from '../../http/request-body.js';
+import { refuseOtherMethods } from '../../http/routes.js';
 import { KERNEL_START_BODY, parseStartRequest, startFailure } from './kernels-routes.js';
 import { LOCATION_HEADER, SESSION_MODEL, documented, errorResponse, type JsonSchema, type RouteSchema } from './swagger.js';
+import { NoSuchKernelSpecError, SessionNotFoundError, UnknownKernelError, HttpError } from '../../errors.js';
 
 function objectBody(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) throw new HttpError(400, 'No JSON data provided');
@@ -33,8 +36,8 @@ function kernelChoice(value: unknown): KernelChoice | undefined {
 }
 
 function sessionFailure(err: unknown, kernelName: string | undefined): HttpError {
-  if (err instanceof UnknownKernelError) return new HttpError(400, err.message);
-  if (err instanceof SessionNotFoundError) return new HttpError(404, err.message);
+  // Their catalogue statuses: 400 and 404.
+  if (err instanceof UnknownKernelError || err instanceof SessionNotFoundError) return httpErrorFor(err);
   if (err instanceof NoSuchKernelSpecError) {
     return new HttpError(501, `The '${kernelName ?? ''}' kernel is not available. Please pick another suitable kernel instead, or install that kernel.`);
   }

@@ -5,7 +5,7 @@
 // and serializer out of it), and responses are written as the handlers build them.
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import { stringify as toYaml } from 'yaml';
-import { refuseOtherMethods } from '../../server/http-app.js';
+import { refuseOtherMethods } from '../../http/routes.js';
 
 /** A JSON Schema node; shared models carry an `$id` and become Swagger definitions. */
 export type JsonSchema = { [keyword: string]: unknown };

@@ -5,21 +5,10 @@
 import type { FastifyReply } from 'fastify';
 import type { Logger } from '../../kernels/logger.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
+import { ExecutionAbandonedError, type AbandonReason } from '../../errors.js';
 
 /** How long an interrupted kernel may take to finish its execution before it is ended. */
 const RECOVERY_MS = 10_000;
-
-export type AbandonReason = 'timeout' | 'client-gone';
-
-export class ExecutionAbandonedError extends Error {
-  constructor(
-    readonly reason: AbandonReason,
-    /** The execution still running in the kernel. */
-    readonly running: Promise<unknown>,
-  ) {
-    super(reason === 'timeout' ? 'the execution timed out' : 'the client went away');
-  }
-}
 
 /** Watches one request: aborts on the deadline (0: none) or when the client disconnects. */
 export class RequestWatch {

@@ -4,23 +4,24 @@
 // execution (plus the ResponseInfo cell, if any) -> the response built from the outputs.
 import { basename } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { executeCode, KernelDiedError, type ExecutionOutcome } from '../../kernels/execute.js';
-import { managedKernelPool, PoolClosedError, PoolWaitAbortedError, type KernelPool, type PoolLease } from '../../kernels/kernel-pool.js';
+import { executeCode, type ExecutionOutcome } from '../../kernels/execute.js';
+import { managedKernelPool, type KernelPool, type PoolLease } from '../../kernels/kernel-pool.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
 import { notebookHttpRequestDuration } from '../../observability/metrics.js';
-import { basePrefix, refuseOtherMethods } from '../../server/http-app.js';
-import { HttpError } from '../../server/http-error.js';
+import { basePrefix, refuseOtherMethods } from '../../http/routes.js';
+
 import { codeCells } from '../notebook.js';
 import type { CreatePersonality, Personality, PersonalityContext } from '../personality.js';
 import { AnnotatedCellParser } from './cell-parser.js';
 import { EndpointRouter } from './endpoint-router.js';
 import type { NotebookApiParser, SwaggerDocument } from './endpoints.js';
-import { ExecutionAbandonedError, interruptAndSettle, RequestWatch, unlessAbandoned } from './bounded-execution.js';
+import { interruptAndSettle, RequestWatch, unlessAbandoned } from './bounded-execution.js';
 import { buildNotebookRequest } from './request-model.js';
 import { pythonJsonDumps, requestCode } from './request-code.js';
-import { applyResponseInfo, buildCellResponse, cellErrorText, parseResponseInfo, ResponseInfoError, type CellResponse } from './response-builder.js';
+import { applyResponseInfo, buildCellResponse, cellErrorText, parseResponseInfo, type CellResponse } from './response-builder.js';
 import { NotebookSource, StaticFolder } from './static-files.js';
 import { SwaggerCellParser } from './swagger-parser.js';
+import { KernelDiedError, PoolClosedError, PoolWaitAbortedError, HttpError, ExecutionAbandonedError, ResponseInfoError } from '../../errors.js';
 
 export const CELL_PARSER = 'kernel_gateway.notebook_http.cell.parser';
 export const SWAGGER_PARSER = 'kernel_gateway.notebook_http.swagger.parser';
@@ -173,7 +174,7 @@ export class NotebookHttpPersonality implements Personality {
       if (err instanceof KernelDiedError) {
         throw new HttpError(500, `The kernel died while running ${match.verb} ${match.endpoint.path}; a new kernel is taking its place in the pool`);
       }
-      if (err instanceof ResponseInfoError) throw new HttpError(500, `${match.verb} ${match.endpoint.path}: ${err.message}`);
+      if (err instanceof ResponseInfoError) throw new HttpError(500, `${match.verb} ${match.endpoint.path}: ${err.message}`, undefined, { cause: err });
       if (err instanceof ExecutionAbandonedError) {
         keepLease = true;
         void this.recover(lease, err.running);
@@ -204,7 +205,7 @@ export class NotebookHttpPersonality implements Personality {
     try {
       return await this.pool.acquire(abandoned.signal);
     } catch (err) {
-      if (err instanceof PoolClosedError) throw new HttpError(503, err.message);
+      if (err instanceof PoolClosedError) throw new HttpError(503, err.message, undefined, { cause: err });
       if (err instanceof PoolWaitAbortedError) return undefined;
       throw err;
     } finally {

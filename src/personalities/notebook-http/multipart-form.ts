@@ -1,7 +1,8 @@
 // A multipart/form-data body (RFC 7578) split into fields and files. The whole body is already
 // in memory (max_body_size bounds it), so this works on one Buffer; file contents stay bytes.
-import { HttpError } from '../../server/http-error.js';
+
 import { decodeText } from './content-type.js';
+import { HttpError } from '../../errors.js';
 
 export interface UploadedFile {
   filename: string;

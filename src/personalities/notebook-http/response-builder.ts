@@ -5,6 +5,7 @@
 // printed {"status", "headers"} says otherwise.
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { ExecutionOutcome } from '../../kernels/execute.js';
+import { ResponseInfoError } from '../../errors.js';
 
 export interface CellResponse {
   status: number;
@@ -21,8 +22,6 @@ const CONTENT_TYPES: Record<RichType, string> = {
   'text/html': 'text/html; charset=utf-8',
   'application/json': 'application/json',
 };
-
-export class ResponseInfoError extends Error {}
 
 /** The original's body for a failed cell: `Error <ename>: <evalue> \n`. */
 export function cellErrorText(outcome: ExecutionOutcome): string {

@@ -5,9 +5,10 @@ import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { contentTypeFor } from '../../server/content-types.js';
-import { HttpError } from '../../server/http-error.js';
+import { contentTypeFor } from '../../http/content-types.js';
+
 import { localNotebookPath } from '../notebook.js';
+import { HttpError } from '../../errors.js';
 
 export class StaticFolder {
   private rootReal?: Promise<string>;
@@ -79,7 +80,7 @@ export class NotebookSource {
     try {
       return await readFile(path);
     } catch (err) {
-      throw new HttpError(404, `The notebook is no longer readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new HttpError(404, `The notebook is no longer readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, undefined, { cause: err });
     }
   }
 }

@@ -6,9 +6,10 @@ import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import type { KernelManager } from '../../kernels/kernel-manager.js';
 import { registry as eventRegistry } from '../../observability/metrics.js';
-import { HttpError } from '../http-error.js';
+
 import { dashboardHtml } from './dashboard/page.js';
 import type { GatewayStatusBoard } from './gateway-status.js';
+import { HttpError } from '../../errors.js';
 
 /** How often an idle event stream gets a comment, so proxies do not drop it. */
 const SSE_HEARTBEAT_MS = 15_000;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildNotebookRequest, headersFromRaw, parseBody, queryArgs, titleCaseHeader } from '../../../src/personalities/notebook-http/request-model.js';
-import { HttpError } from '../../../src/server/http-error.js';
+import { HttpError } from '../../../src/errors.js';
 
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 

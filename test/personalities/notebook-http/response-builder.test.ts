@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExecutionOutcome } from '../../../src/kernels/execute.js';
-import { applyResponseInfo, buildCellResponse, negotiate, parseAccept, parseResponseInfo, pythonJsonDumps, ResponseInfoError } from '../../../src/personalities/notebook-http/response-builder.js';
+import { applyResponseInfo, buildCellResponse, negotiate, parseAccept, parseResponseInfo, pythonJsonDumps } from '../../../src/personalities/notebook-http/response-builder.js';
+import { ResponseInfoError } from '../../../src/errors.js';
 
 const outcome = (o: Partial<ExecutionOutcome>): ExecutionOutcome => ({ status: 'ok', stdout: '', stderr: '', results: [], ...o });
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NotebookSource } from '../../../src/personalities/notebook-http/static-files.js';
-import { HttpError } from '../../../src/server/http-error.js';
+import { HttpError } from '../../../src/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kg-static-'));
 after(() => rmSync(root, { recursive: true, force: true }));
