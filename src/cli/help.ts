@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { configDirs } from '../kernels/jupyter-paths.js';
-import type { GatewayConfig } from '../server/gateway-config.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
 import { CONFIG_FILE_NAME, type LoadedConfig } from './config-loader.js';
 import { LAUNCH_SETTINGS, OPTIONS, SECTIONS, defaultValue, optionId, type OptionSpec } from './options.js';
 

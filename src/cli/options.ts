@@ -1,29 +1,19 @@
 // The one table of every option: section, name, type, KG_* env var, CLI aliases, the other
 // names the original accepted for it, value checks and help. CLI parsing, env reading, the
 // config file, --help, --help-all, --show-config and --generate-config all read this table.
-import { defaultConfig, type GatewayConfig } from '../server/gateway-config.js';
+// The gateway's own options (KernelGatewayApp) are declared here; each built-in personality
+// declares its section in its own options.ts, and the table is their union. The cli is the one
+// layer that knows every part, so this is where the whole config is put together.
+import { defaultKernelGatewayAppConfig, type GatewayConfig } from '../config/gateway-config.js';
+import { atLeast, portNumber, positive, type OptionSpec, type Section } from '../config/option-spec.js';
+import { JUPYTER_WEBSOCKET_OPTIONS, jupyterWebsocketDefaults } from '../personalities/jupyter-websocket/options.js';
+import { NOTEBOOK_HTTP_OPTIONS, notebookHttpDefaults } from '../personalities/notebook-http/options.js';
 
-export type Section = keyof GatewayConfig;
-export type OptionType = 'string' | 'nullable-string' | 'int' | 'nullable-int' | 'number' | 'bool' | 'list' | 'dict';
+export type { OptionSpec, OptionType, Section } from '../config/option-spec.js';
 
-export interface OptionSpec {
-  section: Section;
-  name: string;
-  type: OptionType;
-  /** The KG_* variable read as this option's default (the original's `<name>_env`). */
-  env?: string;
-  /** Short command-line names (`--port`); `-` and `_` are interchangeable in them. */
-  aliases?: string[];
-  /** Other full names the original took: older versions' names and Jupyter base classes'. */
-  alternates?: string[];
-  /** Allowed values, compared case-insensitively (log_level). */
-  choices?: string[];
-  /** Extra check of a parsed value: returns what was expected when the value is refused. */
-  check?: (value: unknown) => string | undefined;
-  help: string;
-  /** An option of the original that does nothing here: its default is taken silently, any other
-   *  value with a warning giving this reason. */
-  inert?: { why: string; isDefault?: (value: string) => boolean };
+/** Every option's default: the gateway's and each built-in personality's. */
+export function defaultConfig(): GatewayConfig {
+  return { KernelGatewayApp: defaultKernelGatewayAppConfig(), JupyterWebsocketPersonality: jupyterWebsocketDefaults(), NotebookHTTPPersonality: notebookHttpDefaults() };
 }
 
 /** Settings of the command itself (which file to read, what to do) rather than of the gateway. */
@@ -35,17 +25,12 @@ export interface LaunchSettingSpec {
 }
 
 const K = 'KernelGatewayApp' as const;
-const W = 'JupyterWebsocketPersonality' as const;
-const N = 'NotebookHTTPPersonality' as const;
 
-const atLeast = (min: number) => (v: unknown): string | undefined => (v === null || (v as number) >= min ? undefined : `a value of at least ${min}`);
-const portNumber = (v: unknown): string | undefined => ((v as number) >= 0 && (v as number) <= 65535 ? undefined : 'a port number from 0 to 65535');
-const positive = (v: unknown): string | undefined => ((v as number) > 0 ? undefined : 'a number greater than 0');
 
 /** Python's ssl.PROTOCOL_* numbers, as the original's ssl_version takes them. */
 export const SSL_VERSIONS: Record<number, string> = { 2: 'TLS (any version)', 3: 'TLSv1', 4: 'TLSv1.1', 5: 'TLSv1.2', 17: 'TLS server (any version)' };
 
-export const OPTIONS: OptionSpec[] = [
+const GATEWAY_OPTIONS: OptionSpec[] = [
   { section: K, name: 'allow_credentials', type: 'string', env: 'KG_ALLOW_CREDENTIALS', help: 'Sets the Access-Control-Allow-Credentials header.' },
   { section: K, name: 'allow_headers', type: 'string', env: 'KG_ALLOW_HEADERS', help: 'Sets the Access-Control-Allow-Headers header.' },
   { section: K, name: 'allow_methods', type: 'string', env: 'KG_ALLOW_METHODS', help: 'Sets the Access-Control-Allow-Methods header.' },
@@ -110,14 +95,9 @@ export const OPTIONS: OptionSpec[] = [
     help: 'The file where the cookie secret is stored (Kernel Gateway 3.0; no cookies are used here).',
     inert: { why: 'no cookies are used', isDefault: (v) => v === '' || v.endsWith('jupyter_cookie_secret') },
   },
-  { section: W, name: 'env_whitelist', type: 'list', env: 'KG_ENV_WHITELIST', help: 'Environment variables allowed to be set when a client requests a new kernel (besides KERNEL_*; a comma-separated list in the env var).' },
-  { section: W, name: 'list_kernels', type: 'bool', env: 'KG_LIST_KERNELS', alternates: ['KernelGatewayApp.list_kernels'], help: 'Permits listing of the running kernels using API endpoints /api/kernels and /api/sessions. Note: Jupyter Notebook allows this by default but kernel gateway does not.' },
-  { section: N, name: 'allow_notebook_download', type: 'bool', env: 'KG_ALLOW_NOTEBOOK_DOWNLOAD', alternates: ['KernelGatewayApp.allow_notebook_download'], help: 'Optional API to download the notebook source code in notebook-http mode, defaults to not allow.' },
-  { section: N, name: 'cell_parser', type: 'string', env: 'KG_CELL_PARSER', help: "Determines which module is used to parse the notebook for endpoints and documentation. Valid module names include 'kernel_gateway.notebook_http.cell.parser' and 'kernel_gateway.notebook_http.swagger.parser'." },
-  { section: N, name: 'comment_prefix', type: 'dict', help: "Maps kernel language to code comment syntax: {'scala': '//'} or, repeated on the command line, scala=//." },
-  { section: N, name: 'execution_timeout', type: 'number', env: 'KG_EXECUTION_TIMEOUT', check: atLeast(0), help: 'Seconds an endpoint request may run in its kernel; past it the kernel is interrupted and the request answered 504 (0: no limit).' },
-  { section: N, name: 'static_path', type: 'nullable-string', env: 'KG_STATIC_PATH', help: 'Serve static files on disk in the given path as /public, defaults to not serve.' },
 ];
+
+export const OPTIONS: OptionSpec[] = [...GATEWAY_OPTIONS, ...JUPYTER_WEBSOCKET_OPTIONS, ...NOTEBOOK_HTTP_OPTIONS];
 
 export const LAUNCH_SETTINGS: LaunchSettingSpec[] = [
   { name: 'answer_yes', type: 'bool', help: 'Answer yes to any prompts (-y).' },
@@ -135,7 +115,7 @@ export const UNSUPPORTED: Record<string, string> = {
 };
 
 /** The sections a config file or `--Section.name` may use. */
-export const SECTIONS: Section[] = ['KernelGatewayApp', 'JupyterWebsocketPersonality', 'NotebookHTTPPersonality'];
+export const SECTIONS: Section[] = [...new Set(OPTIONS.map((o) => o.section))];
 
 export function optionId(spec: OptionSpec): string {
   return `${spec.section}.${spec.name}`;

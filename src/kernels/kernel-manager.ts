@@ -21,7 +21,8 @@ export interface KernelManagerOptions {
   maxKernels?: number;
   runtimeDir: string;
   launchTimeoutMs: number;
-  envPolicy: KernelEnvPolicy;
+  /** What a kernel inherits from the gateway (env_process_whitelist); the request side is per start. */
+  envPolicy: Pick<KernelEnvPolicy, 'processWhitelist'>;
   log: Logger;
   /** Automatic restarts allowed per kernel within restartWindowMs before it is given up. */
   restartLimit?: number;
@@ -34,6 +35,11 @@ export interface KernelManagerOptions {
 export interface StartRequest {
   name?: string;
   env?: Record<string, string>;
+  /**
+   * Variables of `env` besides KERNEL_* that may reach the kernel: the starting personality's
+   * policy (jupyter-websocket's env_whitelist); none when unset.
+   */
+  envWhitelist?: string[];
 }
 
 export interface KernelManagerEvents {
@@ -83,7 +89,8 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     this.launching++;
     const t0 = Date.now();
     try {
-      const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, request.env, spec.spec.env, this.opts.envPolicy);
+      const policy = { processWhitelist: this.opts.envPolicy.processWhitelist, requestWhitelist: request.envWhitelist ?? [] };
+      const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, request.env, spec.spec.env, policy);
       const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log, track: (k) => this.track(k) });
       if (this.closing) {
         await kernel.shutdown(true);

@@ -6,8 +6,8 @@ import type { WebSocket } from 'ws';
 import type { KernelManager } from '../kernels/kernel-manager.js';
 import type { KernelSpecManager } from '../kernels/kernelspecs.js';
 import type { Logger } from '../kernels/logger.js';
-import type { GatewayConfig } from '../server/gateway-config.js';
-import type { Notebook } from './notebook.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { Notebook } from '../kernels/notebook.js';
 
 export interface PersonalityContext {
   config: GatewayConfig;

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { errorBody } from '../http/error-response.js';
-import type { KernelGatewayAppConfig } from './gateway-config.js';
+import type { KernelGatewayAppConfig } from '../config/gateway-config.js';
 
 /** How long a refused upgrade's answer may take to leave before its socket is destroyed. */
 const REFUSAL_FLUSH_MS = 2000;

@@ -9,7 +9,7 @@ import { WebSocketServer } from 'ws';
 import { KernelManager } from '../kernels/kernel-manager.js';
 import { KernelSpecManager } from '../kernels/kernelspecs.js';
 import { runtimeDir } from '../kernels/jupyter-paths.js';
-import { codeCells, loadNotebook, type Notebook } from '../personalities/notebook.js';
+import { codeCells, loadNotebook, type Notebook } from '../kernels/notebook.js';
 import type { Personality, WebsocketRoute } from '../personalities/personality.js';
 import { createHttpApp } from './http-app.js';
 import { basePrefix } from '../http/routes.js';
@@ -17,7 +17,7 @@ import { basePrefix } from '../http/routes.js';
 import { answerAndClose, startKeepalive } from './connections.js';
 import { GatewayStatusBoard } from './operator/gateway-status.js';
 import { registerOperatorRoutes } from './operator/operator-routes.js';
-import type { GatewayConfig } from './gateway-config.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
 import { startKernelCuller } from './kernel-culler.js';
 import { createLogger, kernelLogger } from './logging.js';
 import { loadPersonality } from './personality-loader.js';
@@ -132,7 +132,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     restartLimit: cfg.restart_limit,
     restartWindowMs: cfg.restart_window * 1000,
     heartbeatIntervalMs: cfg.heartbeat_interval * 1000,
-    envPolicy: { processWhitelist: cfg.env_process_whitelist, requestWhitelist: config.JupyterWebsocketPersonality.env_whitelist },
+    envPolicy: { processWhitelist: cfg.env_process_whitelist },
     log: klog,
     gatewayEnv: env,
   });

@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Logger as PinoLogger } from 'pino';
 import { httpErrorFor, sendError } from '../http/error-response.js';
 import { basePrefix } from '../http/routes.js';
-import type { GatewayConfig } from './gateway-config.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
 import { guardHttpServer, httpServerOptions, makeClientErrorHandler } from './connections.js';
 import { httpRequestDuration, totals } from '../observability/metrics.js';
 import { corsHeaders, originAllowed, redactUrl, remoteAddress, requestToken, tokenMatches, trustsProxyHeaders } from './request-policies.js';

@@ -6,7 +6,7 @@
 import type { KernelManager } from '../kernels/kernel-manager.js';
 import * as metrics from '../observability/metrics.js';
 import type { Logger } from '../kernels/logger.js';
-import type { KernelGatewayAppConfig } from './gateway-config.js';
+import type { KernelGatewayAppConfig } from '../config/gateway-config.js';
 
 export interface KernelCuller {
   stop(): void;

@@ -1,6 +1,7 @@
 // One logger for the whole gateway: pino (Fastify's own), writing readable lines
 // `[KernelGateway] 2026-01-01 12:00:00 INFO message` to stderr, like the original's log, or
 // with log_format=json one JSON object per line.
+import { format } from 'node:util';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { Logger } from '../kernels/logger.js';
 
@@ -40,23 +41,38 @@ function jsonLogger(level: string | number, destination: NodeJS.WritableStream):
   );
 }
 
-export function createLogger(level: string | number, destination: NodeJS.WritableStream = process.stderr, format = ''): PinoLogger {
-  if (format.trim().toLowerCase() === 'json') return jsonLogger(level, destination);
-  const stream = {
-    write(line: string): void {
-      let rec: { level?: number; time?: number; msg?: string; err?: { stack?: string } };
-      try {
-        rec = JSON.parse(line);
-      } catch {
-        destination.write(line);
-        return;
-      }
-      const time = new Date(rec.time ?? Date.now()).toISOString().replace('T', ' ').slice(0, 19);
-      const text = rec.msg ?? rec.err?.stack ?? '';
-      destination.write(`[KernelGateway] ${time} ${LEVEL_NAMES[rec.level ?? 30] ?? 'INFO'} ${text}\n`);
+/** `[KernelGateway] 2026-01-01 12:00:00 INFO message` for one log call's arguments. */
+function readableLine(level: number, args: unknown[]): string {
+  const [first, ...rest] = args;
+  let text: string;
+  if (typeof first === 'string') text = format(first, ...rest);
+  else if (first instanceof Error) text = typeof rest[0] === 'string' ? format(rest[0], ...rest.slice(1)) : (first.stack ?? first.message);
+  else if (first && typeof first === 'object') {
+    // (fields, message): the message is what a reader wants; an `err` field stands in for it.
+    const err = (first as { err?: { stack?: string; message?: string } }).err;
+    text = typeof rest[0] === 'string' ? format(rest[0], ...rest.slice(1)) : (err?.stack ?? err?.message ?? '');
+  } else text = format(first, ...rest);
+  const time = new Date().toISOString().replace('T', ' ').slice(0, 19);
+  return `[KernelGateway] ${time} ${LEVEL_NAMES[level] ?? 'INFO'} ${text}\n`;
+}
+
+export function createLogger(level: string | number, destination: NodeJS.WritableStream = process.stderr, logFormat = ''): PinoLogger {
+  if (logFormat.trim().toLowerCase() === 'json') return jsonLogger(level, destination);
+  // Readable lines are written straight from the call's arguments: pino's JSON line is never
+  // made, so nothing has to parse it back. pino still decides which levels are on (children
+  // such as Fastify's per-request loggers share the hook).
+  return pino(
+    {
+      level: pinoLevel(level),
+      base: undefined,
+      hooks: {
+        logMethod(args, _method, levelNumber) {
+          destination.write(readableLine(levelNumber, args as unknown[]));
+        },
+      },
     },
-  };
-  return pino({ level: pinoLevel(level), base: undefined }, stream);
+    destination,
+  );
 }
 
 export function kernelLogger(log: PinoLogger): Logger {

@@ -2,7 +2,7 @@
 // token auth, the cross-origin guard, and the CORS headers the operator configured.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { KernelGatewayAppConfig } from './gateway-config.js';
+import type { KernelGatewayAppConfig } from '../config/gateway-config.js';
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();

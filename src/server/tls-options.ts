@@ -3,7 +3,7 @@
 // certificates required and verified; ssl_version pins one protocol version.
 import { readFileSync } from 'node:fs';
 import type { SecureVersion } from 'node:tls';
-import type { KernelGatewayAppConfig } from './gateway-config.js';
+import type { KernelGatewayAppConfig } from '../config/gateway-config.js';
 import { TlsConfigError } from '../errors.js';
 
 export interface TlsServerOptions {

@@ -41,7 +41,11 @@ export class SessionManager {
   /** Per session, the end of its chain of updates (never rejects). */
   private readonly updating = new Map<string, Promise<void>>();
 
-  constructor(private readonly kernels: KernelManager) {
+  constructor(
+    private readonly kernels: KernelManager,
+    /** Request env variables (besides KERNEL_*) the sessions' new kernels may get. */
+    private readonly envWhitelist: string[] = [],
+  ) {
     // A session whose kernel is gone is gone too.
     kernels.on('removed', (kernel) => {
       for (const [id, s] of this.sessions) if (s.kernelId === kernel.id) this.sessions.delete(id);
@@ -79,7 +83,7 @@ export class SessionManager {
       if (!this.kernels.get(choice.id)) throw new UnknownKernelError(`Kernel does not exist: ${choice.id}`);
       return choice.id;
     }
-    const kernel = await this.kernels.start({ name: choice.name, env: choice.env });
+    const kernel = await this.kernels.start({ name: choice.name, env: choice.env, envWhitelist: this.envWhitelist });
     return kernel.id;
   }
 

@@ -8,7 +8,7 @@ import { CONFIG_FILE_NAME, loadConfig, parseArgv, parseConfigText } from '../../
 import { configTemplate, helpText } from '../../src/cli/help.js';
 
 import { OPTIONS, defaultValue, optionId, type OptionSpec } from '../../src/cli/options.js';
-import { defaultConfig } from '../../src/server/gateway-config.js';
+import { defaultConfig } from '../../src/cli/options.js';
 import { jupyterDirs } from '../server/gateway-fixtures.js';
 import { OptionError } from '../../src/errors.js';
 

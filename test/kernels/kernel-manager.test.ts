@@ -25,7 +25,7 @@ describe('KernelManager with real kernels', () => {
     writeFileSync(join(late, 'kernel.json'), JSON.stringify({ argv: ['python3', '-c', 'import time, sys; time.sleep(2.5); sys.exit(3)', '{connection_file}'], display_name: 'Exits late', language: 'none' }));
     const specs = new KernelSpecManager(() => [join(root, 'data'), ...jupyterDataPath()], () => undefined);
     mkdirSync(join(root, 'runtime'));
-    kernels = new KernelManager({ specs, defaultKernelName: 'python3', runtimeDir: join(root, 'runtime'), launchTimeoutMs: 30_000, envPolicy: { processWhitelist: [], requestWhitelist: [] }, log: quiet, heartbeatIntervalMs: 0 });
+    kernels = new KernelManager({ specs, defaultKernelName: 'python3', runtimeDir: join(root, 'runtime'), launchTimeoutMs: 30_000, envPolicy: { processWhitelist: [] }, log: quiet, heartbeatIntervalMs: 0 });
   });
 
   after(async () => {
@@ -60,7 +60,7 @@ describe('KernelManager with real kernels', () => {
       defaultKernelName: 'exits-late',
       runtimeDir: join(root, 'runtime'),
       launchTimeoutMs: 3000,
-      envPolicy: { processWhitelist: [], requestWhitelist: [] },
+      envPolicy: { processWhitelist: [] },
       log: quiet,
       heartbeatIntervalMs: 0,
     });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startGateway } from '../../src/server/gateway.js';
-import { defaultConfig } from '../../src/server/gateway-config.js';
+import { defaultConfig } from '../../src/cli/options.js';
 import { rawConnect, upgradeRequest } from '../helpers/raw-socket.js';
 
 const count = (kind: string): number => process.getActiveResourcesInfo().filter((r) => r === kind).length;

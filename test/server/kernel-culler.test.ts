@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KernelManager } from '../../src/kernels/kernel-manager.js';
-import { defaultConfig } from '../../src/server/gateway-config.js';
+import { defaultConfig } from '../../src/cli/options.js';
 import { cullIdleKernels } from '../../src/server/kernel-culler.js';
 
 interface StandIn {

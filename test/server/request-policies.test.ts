@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig } from '../../src/server/gateway-config.js';
+import { defaultConfig } from '../../src/cli/options.js';
 import { corsHeaders, originAllowed, redactUrl, remoteAddress, requestToken, tokenMatches, trustsProxyHeaders } from '../../src/server/request-policies.js';
 import { tlsServerOptions } from '../../src/server/tls-options.js';
 import { makeCertificates } from './gateway-fixtures.js';

@@ -18,7 +18,7 @@ export class JupyterWebsocketPersonality implements Personality {
   readonly websocketRoutes: Personality['websocketRoutes'];
 
   constructor(private readonly ctx: PersonalityContext) {
-    this.sessions = new SessionManager(ctx.kernels);
+    this.sessions = new SessionManager(ctx.kernels, ctx.config.JupyterWebsocketPersonality.env_whitelist);
     const cfg = ctx.config.KernelGatewayApp;
     this.websockets = new KernelWebsockets(ctx.log, { maxBytes: cfg.replay_buffer_bytes, maxAgeMs: cfg.replay_buffer_seconds * 1000 });
     ctx.kernels.on('removed', (kernel) => this.websockets.forget(kernel.id));
@@ -44,7 +44,7 @@ export class JupyterWebsocketPersonality implements Personality {
     app.get('/api', documented(API_INFO_DOC), async () => ({ version: this.ctx.version }));
     refuseOtherMethods(app, '/api', ['GET']);
     registerKernelspecRoutes(app, this.ctx.specs, () => this.defaultKernelName(), base);
-    registerKernelRoutes(app, this.ctx.kernels, { listKernels, base, startKernel: (req) => this.ctx.kernels.start(req) });
+    registerKernelRoutes(app, this.ctx.kernels, { listKernels, base, startKernel: (req) => this.ctx.kernels.start({ ...req, envWhitelist: this.ctx.config.JupyterWebsocketPersonality.env_whitelist }) });
     registerSessionRoutes(app, this.sessions, { listKernels, base, defaultKernelName: () => this.defaultKernelName() });
     // A plain GET (no upgrade) on the channels URL, as Jupyter Server answers it.
     app.get<{ Params: { id: string } }>('/api/kernels/:id/channels', documented(CHANNELS_DOC), async (req) => {

@@ -10,7 +10,7 @@ import type { RunningKernel } from '../../kernels/running-kernel.js';
 import { notebookHttpRequestDuration } from '../../observability/metrics.js';
 import { basePrefix, refuseOtherMethods } from '../../http/routes.js';
 
-import { codeCells } from '../notebook.js';
+import { codeCells } from '../../kernels/notebook.js';
 import type { CreatePersonality, Personality, PersonalityContext } from '../personality.js';
 import { AnnotatedCellParser } from './cell-parser.js';
 import { EndpointRouter } from './endpoint-router.js';

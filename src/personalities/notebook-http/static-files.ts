@@ -7,7 +7,7 @@ import { join, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contentTypeFor } from '../../http/content-types.js';
 
-import { localNotebookPath } from '../notebook.js';
+import { localNotebookPath } from '../../kernels/notebook.js';
 import { HttpError } from '../../errors.js';
 
 export class StaticFolder {

@@ -9,7 +9,7 @@
 // that are in the path (or say nowhere where they are, as the original assumes) become `/:name`
 // segments.
 import type { Logger } from '../../kernels/logger.js';
-import { cellSource, type NotebookCell } from '../notebook.js';
+import { cellSource, type NotebookCell } from '../../kernels/notebook.js';
 import { asVerb, escapeRegExp, sortEndpoints, type Endpoint, type HttpVerb, type NotebookApiParser, type SwaggerDocument, type VerbSources } from './endpoints.js';
 
 /** The JSON document in a cell's first ``` block (or the whole cell), if it has a "swagger" key. */

@@ -2,7 +2,7 @@
 // `# operationId:` cells, ResponseInfo per operation, parameters as path segments.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NotebookCell } from '../../../src/personalities/notebook.js';
+import type { NotebookCell } from '../../../src/kernels/notebook.js';
 import { SwaggerCellParser, swaggerletOf } from '../../../src/personalities/notebook-http/swagger-parser.js';
 
 const md = (source: string): NotebookCell => ({ cell_type: 'markdown', source });

@@ -1,4 +1,6 @@
 // The nbformat v4 notebook, as far as the gateway reads it: code cells and kernelspec metadata.
+// It lives with the kernels because notebooks seed them (seed_uri); notebook-http reads its
+// endpoints from one too.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { NotebookError } from '../errors.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadNotebook, localNotebookPath } from '../../src/personalities/notebook.js';
+import { loadNotebook, localNotebookPath } from '../../src/kernels/notebook.js';
 import { NotebookError } from '../../src/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kg-notebook-'));
