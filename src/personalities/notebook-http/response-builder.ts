@@ -6,6 +6,7 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { ExecutionOutcome } from '../../kernels/execute.js';
 import { ResponseInfoError } from '../../errors.js';
+import Negotiator from 'negotiator';
 
 export interface CellResponse {
   status: number;
@@ -45,12 +46,11 @@ export function buildCellResponse(outcome: ExecutionOutcome, accept: string | un
 
 /** The latest output that offers a rich type the client accepts, and that type. */
 export function pickRichOutput(results: ExecutionOutcome['results'], accept: string | undefined): { type: RichType; value: unknown } | undefined {
-  const ranges = parseAccept(accept);
   for (let i = results.length - 1; i >= 0; i--) {
     const data = results[i]!.data;
     const offered = RICH_TYPES.filter((t) => data[t] !== undefined && data[t] !== null);
     if (offered.length === 0) continue;
-    const type = negotiate(ranges, offered);
+    const type = negotiate(accept, offered);
     if (type) return { type, value: data[type] };
   }
   return undefined;
@@ -64,51 +64,14 @@ function richBytes(type: RichType, value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
-interface MediaRange {
-  type: string;
-  subtype: string;
-  q: number;
-}
-
-export function parseAccept(accept: string | undefined): MediaRange[] | undefined {
-  if (accept === undefined || accept.trim() === '') return undefined;
-  const ranges: MediaRange[] = [];
-  for (const part of accept.split(',')) {
-    const [range, ...params] = part.split(';');
-    const [type, subtype] = range!.trim().toLowerCase().split('/');
-    if (!type || !subtype) continue;
-    let q = 1;
-    for (const p of params) {
-      const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p);
-      if (m) q = Math.min(1, Math.max(0, Number(m[1])));
-    }
-    ranges.push({ type, subtype, q: Number.isFinite(q) ? q : 0 });
-  }
-  return ranges;
-}
-
-/** The offered type with the highest quality (the most specific matching range sets it). */
-export function negotiate<T extends string>(ranges: MediaRange[] | undefined, offered: readonly T[]): T | undefined {
-  if (!ranges) return offered[0];
-  let best: T | undefined;
-  let bestQ = 0;
-  for (const candidate of offered) {
-    const [type, subtype] = candidate.split('/');
-    let q = -1;
-    let specificity = -1;
-    for (const r of ranges) {
-      const s = r.type === type && r.subtype === subtype ? 2 : r.type === type && r.subtype === '*' ? 1 : r.type === '*' && r.subtype === '*' ? 0 : -1;
-      if (s > specificity) {
-        specificity = s;
-        q = r.q;
-      }
-    }
-    if (q > bestQ) {
-      best = candidate;
-      bestQ = q;
-    }
-  }
-  return best;
+/**
+ * The offered type the Accept header prefers (quality, then the most specific matching range,
+ * as RFC 9110 says); the first offered when there is no Accept header; undefined when the
+ * header accepts none of them.
+ */
+export function negotiate<T extends string>(accept: string | undefined, offered: readonly T[]): T | undefined {
+  if (accept === undefined || accept.trim() === '') return offered[0];
+  return new Negotiator({ headers: { accept } }).mediaType([...offered]) as T | undefined;
 }
 
 export interface ResponseInfo {

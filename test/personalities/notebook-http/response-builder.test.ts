@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExecutionOutcome } from '../../../src/kernels/execute.js';
-import { applyResponseInfo, buildCellResponse, negotiate, parseAccept, parseResponseInfo, pythonJsonDumps } from '../../../src/personalities/notebook-http/response-builder.js';
+import { applyResponseInfo, buildCellResponse, negotiate, parseResponseInfo, pythonJsonDumps } from '../../../src/personalities/notebook-http/response-builder.js';
 import { ResponseInfoError } from '../../../src/errors.js';
 
 const outcome = (o: Partial<ExecutionOutcome>): ExecutionOutcome => ({ status: 'ok', stdout: '', stderr: '', results: [], ...o });
@@ -64,9 +64,13 @@ test('the latest rich output wins', () => {
 });
 
 test('negotiate: the most specific range sets the quality', () => {
-  assert.equal(negotiate(parseAccept('image/*;q=0.2, image/png;q=1, */*;q=0.5'), ['text/html', 'image/png']), 'image/png');
-  assert.equal(negotiate(parseAccept('image/png;q=0'), ['image/png']), undefined);
+  assert.equal(negotiate('image/*;q=0.2, image/png;q=1, */*;q=0.5', ['text/html', 'image/png']), 'image/png');
+  assert.equal(negotiate('image/png;q=0', ['image/png']), undefined);
   assert.equal(negotiate(undefined, ['image/png', 'text/html']), 'image/png');
+  assert.equal(negotiate('text/*, image/png;q=0.5', ['image/png', 'text/html']), 'text/html');
+  assert.equal(negotiate('TEXT/HTML', ['image/png', 'text/html']), 'text/html');
+  assert.equal(negotiate('*/*', ['image/png', 'text/html']), 'image/png');
+  assert.equal(negotiate('application/json', ['image/png', 'text/html']), undefined);
 });
 
 test('ResponseInfo: printed JSON sets status and headers, replacing our defaults case-insensitively', () => {
