@@ -298,6 +298,27 @@ describe('swagger, download, static files', () => {
     assert.equal((await api('/public/sub')).status, 403);
   });
 
+  test('/public answers byte ranges (so videos can seek), 416 past the end, HEAD without a body', async () => {
+    // index.html is '<h1>static</h1>' (15 bytes).
+    const part = await api('/public/index.html', { headers: { Range: 'bytes=4-9' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), 'bytes 4-9/15');
+    assert.equal(part.headers.get('content-type'), 'text/html');
+    assert.equal(await part.text(), 'static');
+    const tail = await api('/public/index.html', { headers: { Range: 'bytes=-5' } });
+    assert.equal(await tail.text(), '</h1>');
+    const past = await api('/public/index.html', { headers: { Range: 'bytes=100-200' } });
+    assert.equal(past.status, 416);
+    assert.equal(past.headers.get('content-range'), 'bytes */15');
+    const body = (await past.json()) as { reason: string; message: string };
+    assert.equal(body.reason, 'Range Not Satisfiable');
+    const head = await api('/public/index.html', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), '15');
+    assert.equal(head.headers.get('accept-ranges'), 'bytes');
+    assert.equal(await head.text(), '');
+  });
+
   test('/public never serves a file outside static_path', async () => {
     const auth = { Authorization: `token ${TOKEN}` };
     for (const path of ['/nb/public/../secret.txt', '/nb/public/..%2Fsecret.txt', '/nb/public/sub/../../secret.txt', '/nb/public/%2e%2e/secret.txt', '/nb/public/escape.txt']) {

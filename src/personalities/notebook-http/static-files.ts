@@ -1,9 +1,10 @@
 // Files served beside the notebook API: `/public/<file>` from static_path (content type by
-// extension, ETag/Last-Modified revalidation, never a file outside the folder, symlinks included)
+// extension, ETag/Last-Modified revalidation, byte ranges, never a file outside the folder,
+// symlinks included)
 // and the notebook itself at `/_api/source`.
-import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
+import send from '@fastify/send';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contentTypeFor } from '../../http/content-types.js';
 
@@ -39,20 +40,32 @@ export class StaticFolder {
     return real;
   }
 
+  /**
+   * Serves a file through @fastify/send: ETag / Last-Modified revalidation (304), Range requests
+   * (206, 416 when unsatisfiable) and HEAD. The containment check (resolve) runs first, and send
+   * is given the resolved file alone (its own folder as root), so it cannot be led elsewhere.
+   */
   async serve(relative: string, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const file = await this.resolve(relative);
     const info = await stat(file);
     if (!info.isFile()) throw new HttpError(403, `${relative} is not a file`);
-    const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-    const lastModified = new Date(Math.floor(info.mtimeMs / 1000) * 1000);
-    reply.header('ETag', etag).header('Last-Modified', lastModified.toUTCString());
-    const inm = req.headers['if-none-match'];
-    const ims = req.headers['if-modified-since'];
-    const fresh = inm !== undefined ? inm.split(',').some((t) => t.trim() === etag || t.trim() === '*') : ims !== undefined && Date.parse(ims) >= lastModified.getTime();
-    if (fresh) return reply.code(304).send();
-    reply.type(contentTypeFor(file)).header('Content-Length', String(info.size));
-    if (req.method === 'HEAD') return reply.send();
-    return reply.send(createReadStream(file));
+    // send (the `fresh` module) skips a 304 when the request says Cache-Control: no-cache, which
+    // fetch() adds to every conditional request; the original (Tornado) answers 304 whenever
+    // the validators match, so the header is hidden from it.
+    const { 'cache-control': _ignored, pragma: _alsoIgnored, ...headers } = req.headers;
+    const asked = Object.assign(Object.create(req.raw) as typeof req.raw, { headers });
+    const sent = await send(asked, `/${encodeURIComponent(basename(file))}`, { root: dirname(file), dotfiles: 'allow', index: false, cacheControl: false, acceptRanges: true });
+    if (sent.type === 'error') {
+      reply.headers(sent.headers); // 416's Content-Range: bytes */size
+      const status = (sent.metadata.error as { status?: number }).status ?? sent.statusCode;
+      throw new HttpError(status, status === 404 ? `Not found: /public/${relative}` : sent.metadata.error.message, undefined, { cause: sent.metadata.error });
+    }
+    if (sent.type !== 'file') throw new HttpError(403, `${relative} is not a file`);
+    reply.code(sent.statusCode).headers(sent.headers);
+    // Our content types (mime-types, with .ipynb), not send's own table, on every answer with a body.
+    if (sent.headers['Content-Type'] || sent.statusCode === 200 || sent.statusCode === 206) reply.type(contentTypeFor(file));
+    sent.stream.on('error', (err) => req.log.warn(`/public/${relative}: ${err.message}`));
+    return reply.send(sent.stream);
   }
 }
 
