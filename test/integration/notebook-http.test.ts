@@ -195,6 +195,19 @@ describe('REQUEST', () => {
     assert.equal(body.notes[0].content_type, 'text/plain');
   });
 
+  test('multipart that is truncated or over the field limit is answered before any kernel runs, in the JSON error shape', async () => {
+    const type = { 'Content-Type': 'multipart/form-data; boundary=B' };
+    const truncated = await api('/upload', { method: 'POST', body: '--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue', headers: type });
+    assert.equal(truncated.status, 400);
+    const body = (await truncated.json()) as { reason: string; message: string };
+    assert.equal(body.reason, 'Bad Request');
+    assert.match(body.message, /truncated/);
+    const parts = Array.from({ length: 1001 }, (_, i) => `--B\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nv\r\n`).join('');
+    const tooMany = await api('/upload', { method: 'POST', body: `${parts}--B--\r\n`, headers: type });
+    assert.equal(tooMany.status, 413);
+    assert.match(((await tooMany.json()) as { message: string }).message, /more than 1000 fields/);
+  });
+
   test('injection-proof: quotes, backslashes, newlines, triple quotes and unicode in every part stay data', async () => {
     const hostile = [
       '"; PWNED = True; "',

@@ -153,7 +153,7 @@ export class NotebookHttpPersonality implements Personality {
     const started = performance.now();
     const endpoint = match.endpoint.path;
     reply.raw.once('close', () => notebookHttpRequestDuration.observe({ method: req.method, endpoint, status_code: String(reply.raw.statusCode) }, (performance.now() - started) / 1000));
-    const request = buildNotebookRequest({ rawHeaders: req.raw.rawHeaders, url: rawUrl, pathParams: match.params, body: Buffer.isBuffer(req.body) ? req.body : undefined });
+    const request = await buildNotebookRequest({ rawHeaders: req.raw.rawHeaders, url: rawUrl, pathParams: match.params, body: Buffer.isBuffer(req.body) ? req.body : undefined });
     const code = requestCode(this.kernelLanguage, pythonJsonDumps(request), match.endpoint.sources[match.verb]!);
     const responseSource = match.endpoint.responseSources[match.verb];
 

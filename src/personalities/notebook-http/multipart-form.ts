@@ -1,11 +1,15 @@
-// A multipart/form-data body (RFC 7578) split into fields and files. The whole body is already
-// in memory (max_body_size bounds it), so this works on one Buffer; file contents stay bytes.
-
+// A multipart/form-data body (RFC 7578) split into fields and files by busboy. The whole body is
+// already in memory (max_body_size bounds it), so busboy is fed that one Buffer; file contents
+// stay bytes. Limits on the number of parts and fields, and on field names, keep a small body
+// from becoming a huge REQUEST object.
+import busboy from 'busboy';
+import { format } from 'content-type';
 import { decodeText } from './content-type.js';
 import { HttpError } from '../../errors.js';
 
 export interface UploadedFile {
   filename: string;
+  /** The part's media type as busboy reads it: lower-cased `type/subtype`, `text/plain` when the part names none (RFC 7578 4.4). */
   content_type: string;
   /** The file's bytes, base64. */
   data: string;
@@ -14,77 +18,93 @@ export interface UploadedFile {
 /** Field name -> every value sent under it, in order: text fields as strings, file parts as objects. */
 export type FormFields = Record<string, (string | UploadedFile)[]>;
 
-const CRLF = Buffer.from('\r\n');
-const HEADER_END = Buffer.from('\r\n\r\n');
+export const MULTIPART_LIMITS = {
+  /** Parts of any kind, fields and files together. */
+  parts: 1000,
+  /** Text fields. */
+  fields: 1000,
+  /** Bytes of one field's name (UTF-8). */
+  fieldNameBytes: 200,
+} as const;
 
-export function parseMultipart(body: Buffer, boundary: string | undefined): FormFields {
+// busboy's own messages -> ours (what the client did wrong, not where busboy noticed).
+const BUSBOY_ERRORS: Record<string, string> = {
+  'Unexpected end of form': 'multipart/form-data body is truncated or does not contain its boundary (no closing boundary)',
+  'Unexpected end of file': 'multipart/form-data body is truncated inside a file part',
+  'Malformed part header': 'multipart/form-data body has a malformed part header (each header line must be "Name: value", at most 16 KiB in all)',
+};
+
+export async function parseMultipart(body: Buffer, boundary: string | undefined): Promise<FormFields> {
   if (!boundary) throw new HttpError(400, 'multipart/form-data body without a boundary parameter');
-  const fields: FormFields = Object.create(null) as FormFields;
-  const delimiter = Buffer.from(`--${boundary}`);
-  const partEnd = Buffer.concat([CRLF, delimiter]);
-  let pos = body.indexOf(delimiter);
-  if (pos < 0) throw new HttpError(400, 'multipart/form-data body does not contain its boundary');
-  for (;;) {
-    pos += delimiter.length;
-    if (body.subarray(pos, pos + 2).toString('latin1') === '--') return fields; // the close delimiter
-    // The rest of the delimiter line (transport padding) ends with CRLF.
-    const lineEnd = body.indexOf(CRLF, pos);
-    if (lineEnd < 0) break;
-    const partStart = lineEnd + 2;
-    const next = body.indexOf(partEnd, partStart - 2);
-    if (next < 0) break;
-    addPart(fields, body.subarray(partStart, Math.max(partStart, next)));
-    pos = next + 2;
-  }
-  throw new HttpError(400, 'multipart/form-data body is truncated (no closing boundary)');
-}
-
-function addPart(fields: FormFields, part: Buffer): void {
-  // A part without headers (it starts with the blank line) has no name: nothing to keep.
-  if (part.subarray(0, 2).equals(CRLF)) return;
-  const headerEnd = part.indexOf(HEADER_END);
-  if (headerEnd < 0) return;
-  const headerText = part.subarray(0, headerEnd).toString('utf8');
-  const content = part.subarray(headerEnd + 4);
-  const headers = new Map<string, string>();
-  for (const line of headerText.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-  }
-  const disposition = parseHeaderParams(headers.get('content-disposition') ?? '');
-  const name = disposition.params.name;
-  if (disposition.value.toLowerCase() !== 'form-data' || name === undefined) return; // not a form field: skipped
-  const filename = disposition.params['filename*'] !== undefined ? decodeExtValue(disposition.params['filename*']) : disposition.params.filename;
-  const contentType = headers.get('content-type');
-  const values = (fields[name] ??= []);
-  if (filename !== undefined) {
-    values.push({ filename, content_type: contentType || 'application/octet-stream', data: content.toString('base64') });
-  } else {
-    values.push(decodeText(content, contentType ? parseHeaderParams(contentType).params.charset : undefined));
-  }
-}
-
-/** `form-data; name="a"; filename="b.txt"` -> value and lower-cased parameter names. */
-export function parseHeaderParams(header: string): { value: string; params: Record<string, string> } {
-  const params: Record<string, string> = Object.create(null) as Record<string, string>;
-  const semi = header.indexOf(';');
-  const value = (semi < 0 ? header : header.slice(0, semi)).trim();
-  const re = /;\s*([^\s=;]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^;]*)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(header)) !== null) {
-    const key = m[1]!.toLowerCase();
-    params[key] = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[2]!.trim();
-  }
-  return { value, params };
-}
-
-/** RFC 5987 `UTF-8''na%C3%AFve.txt`. */
-function decodeExtValue(text: string): string {
-  const m = /^([^']*)'[^']*'(.*)$/.exec(text);
-  if (!m) return text;
+  let parser: busboy.Busboy;
   try {
-    return decodeURIComponent(m[2]!);
-  } catch {
-    return m[2]!;
+    // busboy reads the Content-Type header itself, more strictly than parseMediaType: it is given
+    // one written out again (quoted as needed) from the boundary that parseMediaType found.
+    const contentType = format({ type: 'multipart/form-data', parameters: { boundary } });
+    parser = busboy({
+      headers: { 'content-type': contentType },
+      // As before: a filename keeps its folders, and header parameters are UTF-8 (as browsers send them).
+      preservePath: true,
+      defParamCharset: 'utf8',
+      // max_body_size already bounds field sizes; busboy's default would cut a field at 1 MiB.
+      // busboy says 'partsLimit' on reaching its limit (the last part allowed), 'fieldsLimit' on
+      // going past it: one more part than ours, so that both mean "too many".
+      limits: { parts: MULTIPART_LIMITS.parts + 1, fields: MULTIPART_LIMITS.fields, fieldSize: Infinity, fileSize: Infinity },
+    });
+  } catch (err) {
+    throw new HttpError(400, `multipart/form-data boundary ${JSON.stringify(boundary)} is not a valid boundary`, undefined, { cause: err });
   }
+
+  return new Promise<FormFields>((resolve, reject) => {
+    // Values in the order their parts arrived; a file's is known only when its stream ends.
+    const entries: { name: string; value: string | UploadedFile | undefined }[] = [];
+    let failure: HttpError | undefined;
+    const fail = (err: HttpError): void => {
+      // The first problem is the answer; busboy still runs to the end of the (in-memory) body.
+      failure ??= err;
+    };
+    const acceptName = (name: string | undefined): name is string => {
+      // A part without a name (or with name="") cannot be a form field: skipped, as before.
+      if (name === undefined || name === '') return false;
+      if (Buffer.byteLength(name, 'utf8') <= MULTIPART_LIMITS.fieldNameBytes) return true;
+      fail(new HttpError(400, `multipart/form-data field name is longer than ${MULTIPART_LIMITS.fieldNameBytes} bytes: ${JSON.stringify(name.slice(0, 40))}...`));
+      return false;
+    };
+
+    parser.on('field', (name, value: string | undefined) => {
+      if (!acceptName(name)) return;
+      // busboy decodes a field in the charset its part names; for one outside its short list it
+      // gives undefined and the bytes are gone.
+      if (value === undefined) fail(new HttpError(400, `multipart/form-data field ${JSON.stringify(name)} names a charset this server cannot decode; send it as UTF-8`));
+      else entries.push({ name, value });
+    });
+    parser.on('file', (name, stream, info) => {
+      const chunks: Buffer[] = [];
+      // Always read, even a part that is not kept, so that busboy goes on to the next part.
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', (err) => fail(new HttpError(400, BUSBOY_ERRORS[err.message] ?? `multipart/form-data: ${err.message}`, undefined, { cause: err })));
+      if (!acceptName(name)) return;
+      const entry: (typeof entries)[number] = { name, value: undefined };
+      entries.push(entry);
+      stream.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        // busboy calls an application/octet-stream part a file even without a filename; like
+        // Tornado, a part without a (non-empty) filename is a text field.
+        entry.value = info.filename === undefined ? decodeText(bytes) : { filename: info.filename, content_type: info.mimeType, data: bytes.toString('base64') };
+      });
+    });
+    parser.on('partsLimit', () => fail(new HttpError(413, `multipart/form-data body has more than ${MULTIPART_LIMITS.parts} parts`)));
+    parser.on('fieldsLimit', () => fail(new HttpError(413, `multipart/form-data body has more than ${MULTIPART_LIMITS.fields} fields`)));
+    parser.on('error', (err: Error) => {
+      fail(new HttpError(400, BUSBOY_ERRORS[err.message] ?? `multipart/form-data: ${err.message}`, undefined, { cause: err }));
+      reject(failure);
+    });
+    parser.on('close', () => {
+      if (failure) return reject(failure);
+      const fields: FormFields = Object.create(null) as FormFields;
+      for (const { name, value } of entries) if (value !== undefined) (fields[name] ??= []).push(value);
+      resolve(fields);
+    });
+    parser.end(body);
+  });
 }

@@ -62,9 +62,10 @@ export function queryArgs(url: string): Record<string, string[]> {
 
 /**
  * The body by content type: application/json -> its value (the text when it is not valid JSON),
- * url-encoded and multipart forms -> an object of lists, anything else -> the text.
+ * url-encoded and multipart forms -> an object of lists, anything else -> the text. Async because
+ * multipart parts are read through busboy's streams.
  */
-export function parseBody(body: Buffer | undefined, contentType: string | undefined): unknown {
+export async function parseBody(body: Buffer | undefined, contentType: string | undefined): Promise<unknown> {
   const bytes = body ?? Buffer.alloc(0);
   const media = parseMediaType(contentType);
   if (media?.type === 'multipart/form-data') return parseMultipart(bytes, media.params.boundary);
@@ -80,13 +81,13 @@ export function parseBody(body: Buffer | undefined, contentType: string | undefi
   return text;
 }
 
-export function buildNotebookRequest(parts: HttpRequestParts): NotebookRequest {
+export async function buildNotebookRequest(parts: HttpRequestParts): Promise<NotebookRequest> {
   const headers = headersFromRaw(parts.rawHeaders);
   const contentType = headers['Content-Type'];
   const path = emptyRecord<string>();
   Object.assign(path, parts.pathParams);
   return {
-    body: parseBody(parts.body, Array.isArray(contentType) ? contentType[0] : contentType),
+    body: await parseBody(parts.body, Array.isArray(contentType) ? contentType[0] : contentType),
     args: queryArgs(parts.url),
     path,
     headers,
