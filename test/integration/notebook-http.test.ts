@@ -325,6 +325,16 @@ describe('swagger, download, static files', () => {
     assert.equal(past.headers.get('content-range'), 'bytes */15');
     const body = (await past.json()) as { reason: string; message: string };
     assert.equal(body.reason, 'Range Not Satisfiable');
+    // If-Range: the range only while the validator still matches, else the whole file.
+    const etag = part.headers.get('etag')!;
+    assert.equal((await api('/public/index.html', { headers: { Range: 'bytes=4-9', 'If-Range': etag } })).status, 206);
+    const stale = await api('/public/index.html', { headers: { Range: 'bytes=4-9', 'If-Range': '"stale"' } });
+    assert.equal(stale.status, 200);
+    assert.equal(await stale.text(), '<h1>static</h1>');
+    // Several ranges (multipart/byteranges) are not served: the whole file, as send does.
+    const several = await api('/public/index.html', { headers: { Range: 'bytes=0-1,4-5' } });
+    assert.equal(several.status, 200);
+    assert.equal(await several.text(), '<h1>static</h1>');
     const head = await api('/public/index.html', { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-length'), '15');
