@@ -2,12 +2,23 @@
 // {"reason": <HTTP reason phrase>, "message": <what went wrong>}.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import { GatewayError, HttpError } from '../errors.js';
 
-export interface ErrorBody {
-  reason: string;
-  message: string;
-}
+/** The body of every failing answer; its type is derived from this schema. */
+export const ERROR_MODEL = {
+  $id: 'Error',
+  type: 'object',
+  description: 'An error response, as every failing request gets it.',
+  properties: {
+    reason: { type: 'string', description: 'The HTTP reason phrase, e.g. "Not Found".' },
+    message: { type: 'string', description: 'What went wrong; may be empty.' },
+  },
+  required: ['reason', 'message'],
+  additionalProperties: false,
+} as const;
+
+export type ErrorBody = FromSchema<typeof ERROR_MODEL>;
 
 export function errorBody(status: number, message: string, reason?: string): ErrorBody {
   return { reason: reason ?? STATUS_CODES[status] ?? 'Unknown HTTP Error', message };

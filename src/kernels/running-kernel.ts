@@ -11,15 +11,10 @@ import { newConnectionInfo, removeConnectionFile, writeConnectionFile, type Conn
 import { KernelChannels, type RequestChannel } from './kernel-channels.js';
 import type { KernelSpecEntry } from './kernelspecs.js';
 import type { Logger } from './logger.js';
+import type { KernelModel } from './rest-models.js';
 import { KernelLaunchError, KernelExitedEarlyError, KernelChannelsUnreachableError } from '../errors.js';
 
-export interface KernelModel {
-  id: string;
-  name: string;
-  last_activity: string;
-  execution_state: string;
-  connections: number;
-}
+export type { KernelModel } from './rest-models.js';
 
 export interface LaunchOptions {
   id?: string;

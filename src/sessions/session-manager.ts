@@ -2,7 +2,7 @@
 // Jupyter Server's model. Creating a session for a path that has one returns that session.
 import { randomUUID } from 'node:crypto';
 import type { KernelManager } from '../kernels/kernel-manager.js';
-import type { KernelModel } from '../kernels/running-kernel.js';
+import type { SessionModel } from './session-model.js';
 import { UnknownKernelError, SessionNotFoundError } from '../errors.js';
 
 export interface SessionRecord {
@@ -13,14 +13,7 @@ export interface SessionRecord {
   kernelId: string;
 }
 
-export interface SessionModel {
-  id: string;
-  path: string;
-  name: string;
-  type: string;
-  kernel: KernelModel | null;
-  notebook: { path: string; name: string };
-}
+export type { SessionModel } from './session-model.js';
 
 export interface KernelChoice {
   id?: string;

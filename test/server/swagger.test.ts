@@ -1,10 +1,13 @@
-// The Swagger builder on a bare Fastify app: routes with documented() schemas are described
-// (paths below the prefix, {params}, models as definitions), undocumented ones are not, and
-// the schemas change no behaviour (no validation of bodies, no filtering of responses).
+// The API document (@fastify/swagger as registerSwaggerRoutes sets it up) on a bare Fastify app:
+// routes with documented() schemas are described (paths below the prefix, {params}, shared
+// models as definitions under their $id), undocumented ones are not, and the schemas change no
+// behaviour (no validation of bodies, no filtering of responses).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { KERNEL_MODEL, documented, errorResponse, registerSwaggerRoutes } from '../../src/personalities/jupyter-websocket/swagger.js';
+import { documented, errorResponse, ref, respond } from '../../src/http/route-docs.js';
+import { KERNEL_MODEL } from '../../src/kernels/rest-models.js';
+import { registerSwaggerRoutes } from '../../src/personalities/jupyter-websocket/swagger.js';
 
 async function appWithDocs() {
   const app = Fastify();
@@ -12,7 +15,7 @@ async function appWithDocs() {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   await app.register(
     async (scoped) => {
-      registerSwaggerRoutes(scoped, { version: '9.9.9', basePath: '/pre' });
+      await registerSwaggerRoutes(scoped, { version: '9.9.9', basePath: '/pre' });
       scoped.post(
         '/api/things/:id',
         documented({
@@ -20,7 +23,7 @@ async function appWithDocs() {
           tags: ['things'],
           params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
           body: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-          response: { 201: { ...KERNEL_MODEL, description: 'Made.' }, 400: errorResponse('Bad.') },
+          response: { 201: respond('Made.', ref(KERNEL_MODEL)), 400: errorResponse('Bad.') },
         }),
         async (req, reply) => reply.code(201).send({ id: (req.params as { id: string }).id, extra: 'kept', bodyWas: Buffer.isBuffer(req.body) ? 'raw' : typeof req.body }),
       );
@@ -39,7 +42,7 @@ test('documented routes are described below the prefix, with params, body and mo
   assert.deepEqual(Object.keys(doc.paths).sort(), ['/api/swagger.json', '/api/swagger.yaml', '/api/things/{id}']);
   const op = doc.paths['/api/things/{id}'].post;
   assert.equal(op.summary, 'Make a thing');
-  assert.deepEqual(op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:id', 'body:body']);
+  assert.deepEqual(op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort(), ['body:body', 'path:id']);
   assert.deepEqual(op.responses['201'], { description: 'Made.', schema: { $ref: '#/definitions/Kernel' } });
   assert.deepEqual(op.responses['400'].schema, { $ref: '#/definitions/Error' });
   assert.ok(doc.definitions.Kernel.properties.last_activity);

@@ -9,7 +9,8 @@ import { registerKernelRoutes, findKernel } from './kernels-routes.js';
 import { registerKernelspecRoutes } from './kernelspecs-routes.js';
 import { registerSessionRoutes } from './sessions-routes.js';
 import { KernelWebsockets } from './kernel-websocket.js';
-import { API_INFO_DOC, CHANNELS_DOC, documented, registerSwaggerRoutes } from './swagger.js';
+import { documented } from '../../http/route-docs.js';
+import { API_INFO_DOC, CHANNELS_DOC, registerSwaggerRoutes, type ApiInfo } from './swagger.js';
 import { HttpError } from '../../errors.js';
 
 export class JupyterWebsocketPersonality implements Personality {
@@ -37,11 +38,11 @@ export class JupyterWebsocketPersonality implements Personality {
     return this.ctx.kernels.resolveName();
   }
 
-  routes(app: FastifyInstance): void {
+  async routes(app: FastifyInstance): Promise<void> {
     const base = basePrefix(this.ctx.config.KernelGatewayApp.base_url);
     const listKernels = this.ctx.config.JupyterWebsocketPersonality.list_kernels;
-    registerSwaggerRoutes(app, { version: this.ctx.version, basePath: base }); // first: it records the routes below
-    app.get('/api', documented(API_INFO_DOC), async () => ({ version: this.ctx.version }));
+    await registerSwaggerRoutes(app, { version: this.ctx.version, basePath: base }); // first: it records the routes below
+    app.get('/api', documented(API_INFO_DOC), async (): Promise<ApiInfo> => ({ version: this.ctx.version }));
     refuseOtherMethods(app, '/api', ['GET']);
     registerKernelspecRoutes(app, this.ctx.specs, () => this.defaultKernelName(), base);
     registerKernelRoutes(app, this.ctx.kernels, { listKernels, base, startKernel: (req) => this.ctx.kernels.start({ ...req, envWhitelist: this.ctx.config.JupyterWebsocketPersonality.env_whitelist }) });

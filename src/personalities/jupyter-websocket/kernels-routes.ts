@@ -8,7 +8,9 @@ import type { RunningKernel } from '../../kernels/running-kernel.js';
 import { httpErrorFor } from '../../http/error-response.js';
 import { jsonBody } from '../../http/request-body.js';
 import { refuseOtherMethods } from '../../http/routes.js';
-import { KERNEL_MODEL, LOCATION_HEADER, documented, errorResponse, type JsonSchema, type RouteSchema } from './swagger.js';
+import { documented, errorResponse, ref, respond, type JsonSchema, type RouteDocs } from '../../http/route-docs.js';
+import { KERNEL_ID_PARAMS, KERNEL_MODEL } from '../../kernels/rest-models.js';
+import { LOCATION_HEADER } from './swagger.js';
 import { KernelLimitError, HttpError } from '../../errors.js';
 
 export const KERNEL_ID_PATTERN = /^\w+-\w+-\w+-\w+-\w+$/;
@@ -42,12 +44,6 @@ export function startFailure(err: unknown): HttpError {
   return httpErrorFor(err);
 }
 
-export const KERNEL_ID_PARAM: JsonSchema = {
-  type: 'object',
-  properties: { id: { type: 'string', format: 'uuid', description: 'The kernel id.' } },
-  required: ['id'],
-};
-
 export const KERNEL_START_BODY: JsonSchema = {
   type: 'object',
   description: 'What kernel to start; an empty body or {} starts the default kernelspec.',
@@ -67,7 +63,7 @@ const DOCS = {
   list: {
     summary: 'List the running kernels',
     tags: ['kernels'],
-    response: { 200: { description: 'The running kernels.', type: 'array', items: KERNEL_MODEL }, 403: errorResponse('Listing is off: JupyterWebsocketPersonality.list_kernels is False (the default).') },
+    response: { 200: respond('The running kernels.', { type: 'array', items: ref(KERNEL_MODEL) }), 403: errorResponse('Listing is off: JupyterWebsocketPersonality.list_kernels is False (the default).') },
   },
   start: {
     summary: 'Start a kernel',
@@ -75,7 +71,7 @@ const DOCS = {
     description: 'Starts a kernel and answers once it replies to kernel_info_request (and, with seed_uri, once the seed notebook ran in it).',
     body: KERNEL_START_BODY,
     response: {
-      201: { ...KERNEL_MODEL, description: 'The new kernel.', headers: LOCATION_HEADER },
+      201: respond('The new kernel.', ref(KERNEL_MODEL), LOCATION_HEADER),
       400: errorResponse('The body is not valid JSON, or not of the shape above.'),
       403: errorResponse('max_kernels kernels already run or start ("Resource Limit").'),
       500: errorResponse('No such kernelspec, or the kernel failed to start or to run the seed notebook.'),
@@ -84,29 +80,29 @@ const DOCS = {
   get: {
     summary: 'Get a kernel',
     tags: ['kernels'],
-    params: KERNEL_ID_PARAM,
-    response: { 200: { ...KERNEL_MODEL, description: 'The kernel.' }, 404: NO_KERNEL },
+    params: KERNEL_ID_PARAMS,
+    response: { 200: respond('The kernel.', ref(KERNEL_MODEL)), 404: NO_KERNEL },
   },
   delete: {
     summary: 'Shut a kernel down',
     tags: ['kernels'],
-    params: KERNEL_ID_PARAM,
-    response: { 204: { description: 'The kernel has ended.' }, 404: NO_KERNEL },
+    params: KERNEL_ID_PARAMS,
+    response: { 204: respond('The kernel has ended.'), 404: NO_KERNEL },
   },
   interrupt: {
     summary: 'Interrupt a kernel',
     tags: ['kernels'],
-    params: KERNEL_ID_PARAM,
-    response: { 204: { description: 'The interrupt was sent (a signal, or an interrupt_request per the kernelspec).' }, 404: NO_KERNEL },
+    params: KERNEL_ID_PARAMS,
+    response: { 204: respond('The interrupt was sent (a signal, or an interrupt_request per the kernelspec).'), 404: NO_KERNEL },
   },
   restart: {
     summary: 'Restart a kernel',
     tags: ['kernels'],
     description: 'Ends the kernel process and starts a new one under the same id; answers once it replies to kernel_info_request.',
-    params: KERNEL_ID_PARAM,
-    response: { 200: { ...KERNEL_MODEL, description: 'The restarted kernel.' }, 404: NO_KERNEL, 500: errorResponse('The kernel could not be restarted (it is shut down).') },
+    params: KERNEL_ID_PARAMS,
+    response: { 200: respond('The restarted kernel.', ref(KERNEL_MODEL)), 404: NO_KERNEL, 500: errorResponse('The kernel could not be restarted (it is shut down).') },
   },
-} satisfies Record<string, RouteSchema>;
+} satisfies Record<string, RouteDocs>;
 
 export function registerKernelRoutes(app: FastifyInstance, kernels: KernelManager, opts: { listKernels: boolean; base: string; startKernel: (req: { name?: string; env?: Record<string, string> }) => Promise<RunningKernel> }): void {
   app.get('/api/kernels', documented(DOCS.list), async () => {

@@ -8,10 +8,11 @@ import type { KernelSpecEntry, KernelSpecManager } from '../../kernels/kernelspe
 import { contentTypeFor } from '../../http/content-types.js';
 
 import { refuseOtherMethods } from '../../http/routes.js';
-import { KERNELSPEC_MODEL, documented, errorResponse, type RouteSchema } from './swagger.js';
+import { documented, errorResponse, ref, respond, type RouteDocs } from '../../http/route-docs.js';
+import { KERNELSPEC_MODEL, type KernelSpecModel } from '../../kernels/rest-models.js';
 import { HttpError } from '../../errors.js';
 
-export function kernelspecModel(specs: KernelSpecManager, entry: KernelSpecEntry, base: string): Record<string, unknown> {
+export function kernelspecModel(specs: KernelSpecManager, entry: KernelSpecEntry, base: string): KernelSpecModel {
   const resources: Record<string, string> = {};
   for (const file of specs.resources(entry)) {
     const key = file.startsWith('logo-') ? file.slice(0, file.length - extname(file).length) : file;
@@ -32,22 +33,21 @@ const DOCS = {
     summary: 'List the installed kernelspecs',
     tags: ['kernelspecs'],
     response: {
-      200: {
-        description: 'The kernelspecs new kernels can be started from, and the default one.',
+      200: respond('The kernelspecs new kernels can be started from, and the default one.', {
         type: 'object',
         properties: {
           default: { type: 'string', description: 'The kernelspec used when a request names none.' },
-          kernelspecs: { type: 'object', additionalProperties: KERNELSPEC_MODEL },
+          kernelspecs: { type: 'object', additionalProperties: ref(KERNELSPEC_MODEL) },
         },
         required: ['default', 'kernelspecs'],
-      },
+      }),
     },
   },
   get: {
     summary: 'Get a kernelspec',
     tags: ['kernelspecs'],
     params: NAME_PARAM,
-    response: { 200: { ...KERNELSPEC_MODEL, description: 'The kernelspec.' }, 404: errorResponse('No kernelspec has this name.') },
+    response: { 200: respond('The kernelspec.', ref(KERNELSPEC_MODEL)), 404: errorResponse('No kernelspec has this name.') },
   },
   resource: {
     summary: 'Get a resource file of a kernelspec (logo, kernel.js, ...)',
@@ -55,16 +55,17 @@ const DOCS = {
     produces: ['image/png', 'image/svg+xml', 'application/javascript', 'text/css', 'application/octet-stream'],
     params: {
       type: 'object',
-      properties: { name: NAME_PARAM.properties.name, '*': { type: 'string', description: 'The file name inside the kernelspec directory.' } },
-      required: ['name', '*'],
+      // The route's trailing wildcard, named in the document as its path template names it.
+      properties: { name: NAME_PARAM.properties.name, file: { type: 'string', description: 'The file name inside the kernelspec directory.' } },
+      required: ['name', 'file'],
     },
-    response: { 200: { description: 'The file, with a content type by its extension.', type: 'file' }, 404: errorResponse('No such kernelspec or file.') },
+    response: { 200: respond('The file, with a content type by its extension.', { type: 'file' }), 404: errorResponse('No such kernelspec or file.') },
   },
-} satisfies Record<string, RouteSchema>;
+} satisfies Record<string, RouteDocs>;
 
 export function registerKernelspecRoutes(app: FastifyInstance, specs: KernelSpecManager, defaultName: () => string, base: string): void {
   app.get('/api/kernelspecs', documented(DOCS.list), async () => {
-    const kernelspecs: Record<string, unknown> = {};
+    const kernelspecs: Record<string, KernelSpecModel> = {};
     for (const entry of specs.findAll().values()) kernelspecs[entry.name] = kernelspecModel(specs, entry, base);
     return { default: defaultName(), kernelspecs };
   });

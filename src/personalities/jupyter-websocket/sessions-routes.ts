@@ -10,7 +10,9 @@ import { httpErrorFor } from '../../http/error-response.js';
 import { jsonBody } from '../../http/request-body.js';
 import { refuseOtherMethods } from '../../http/routes.js';
 import { KERNEL_START_BODY, parseStartRequest, startFailure } from './kernels-routes.js';
-import { LOCATION_HEADER, SESSION_MODEL, documented, errorResponse, type JsonSchema, type RouteSchema } from './swagger.js';
+import { documented, errorResponse, ref, respond, type JsonSchema, type RouteDocs } from '../../http/route-docs.js';
+import { SESSION_MODEL } from '../../sessions/session-model.js';
+import { LOCATION_HEADER } from './swagger.js';
 import { NoSuchKernelSpecError, SessionNotFoundError, UnknownKernelError, HttpError } from '../../errors.js';
 
 function objectBody(body: unknown): Record<string, unknown> {
@@ -71,14 +73,14 @@ const DOCS = {
   list: {
     summary: 'List the sessions',
     tags: ['sessions'],
-    response: { 200: { description: 'The sessions.', type: 'array', items: SESSION_MODEL }, 403: errorResponse('Listing is off: JupyterWebsocketPersonality.list_kernels is False (the default).') },
+    response: { 200: respond('The sessions.', { type: 'array', items: ref(SESSION_MODEL) }), 403: errorResponse('Listing is off: JupyterWebsocketPersonality.list_kernels is False (the default).') },
   },
   create: {
     summary: 'Create a session, or return the session of the same path',
     tags: ['sessions'],
     body: { ...SESSION_BODY, required: ['path', 'type'] },
     response: {
-      201: { ...SESSION_MODEL, description: 'The session, new or existing.', headers: LOCATION_HEADER },
+      201: respond('The session, new or existing.', ref(SESSION_MODEL), LOCATION_HEADER),
       400: errorResponse('No or invalid JSON, a missing path or type, or an unknown kernel id.'),
       403: errorResponse('max_kernels kernels already run or start ("Resource Limit").'),
       500: errorResponse('The kernel failed to start.'),
@@ -89,7 +91,7 @@ const DOCS = {
     summary: 'Get a session',
     tags: ['sessions'],
     params: SESSION_ID_PARAM,
-    response: { 200: { ...SESSION_MODEL, description: 'The session.' }, 404: NO_SESSION },
+    response: { 200: respond('The session.', ref(SESSION_MODEL)), 404: NO_SESSION },
   },
   update: {
     summary: 'Rename a session, or move it to another kernel',
@@ -97,7 +99,7 @@ const DOCS = {
     params: SESSION_ID_PARAM,
     body: SESSION_BODY,
     response: {
-      200: { ...SESSION_MODEL, description: 'The updated session.' },
+      200: respond('The updated session.', ref(SESSION_MODEL)),
       400: errorResponse('No or invalid JSON, or an unknown kernel id.'),
       404: NO_SESSION,
       501: errorResponse('No such kernelspec.'),
@@ -107,9 +109,9 @@ const DOCS = {
     summary: 'Delete a session and shut its kernel down',
     tags: ['sessions'],
     params: SESSION_ID_PARAM,
-    response: { 204: { description: 'The session and its kernel are gone.' }, 404: NO_SESSION },
+    response: { 204: respond('The session and its kernel are gone.'), 404: NO_SESSION },
   },
-} satisfies Record<string, RouteSchema>;
+} satisfies Record<string, RouteDocs>;
 
 export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager, opts: { listKernels: boolean; base: string; defaultKernelName: () => string }): void {
   const location = (id: string): string => `${opts.base}/api/sessions/${encodeURIComponent(id)}`;

@@ -7,41 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { KernelManager } from '../../kernels/kernel-manager.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
 import { totals } from '../../observability/metrics.js';
+import type { GatewayEvent, GatewayEventType, GatewayStatus, KernelStatus } from './status-model.js';
 
-export type GatewayEventType = 'start' | 'start-failure' | 'restart' | 'death' | 'cull' | 'shutdown' | 'refused';
-
-export interface GatewayEvent {
-  time: string;
-  type: GatewayEventType;
-  message: string;
-  kernel_id?: string;
-  kernelspec?: string;
-}
-
-export interface KernelStatus {
-  id: string;
-  name: string;
-  execution_state: string;
-  connections: number;
-  last_activity: string;
-  started: string;
-  uptime_seconds: number;
-  restarts: number;
-  pid: number | null;
-  memory_bytes: number | null;
-  cpu_percent: number | null;
-}
-
-export interface GatewayStatus {
-  version: string;
-  started: string;
-  uptime_seconds: number;
-  process: { pid: number; rss_bytes: number; heap_used_bytes: number; cpu_percent: number };
-  rates: { requests_per_second: number; messages_per_second: number; errors_per_second: number };
-  totals: { requests: number; errors: number; messages: number };
-  kernels: KernelStatus[];
-  events: GatewayEvent[];
-}
+export type { GatewayEvent, GatewayEventType, GatewayStatus, KernelStatus } from './status-model.js';
 
 const SAMPLE_MS = 2000;
 const PUSH_THROTTLE_MS = 250;

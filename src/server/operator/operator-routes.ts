@@ -2,58 +2,22 @@
 // /metrics (Prometheus text; authenticate_prometheus=False opens it), /api/gateway/status (the
 // JSON behind the dashboard), /api/gateway/events (the same, live, as server-sent events),
 // per-kernel interrupt / restart / shut down, and the /dashboard page itself.
-import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import type { KernelManager } from '../../kernels/kernel-manager.js';
 import { registry as eventRegistry } from '../../observability/metrics.js';
 
 import { dashboardHtml } from './dashboard/page.js';
 import type { GatewayStatusBoard } from './gateway-status.js';
+import { documented, errorResponse, ref, respond } from '../../http/route-docs.js';
+import { KERNEL_ID_PARAMS, KERNEL_MODEL } from '../../kernels/rest-models.js';
+import { STATUS_MODEL } from './status-model.js';
 import { HttpError } from '../../errors.js';
 
 /** How often an idle event stream gets a comment, so proxies do not drop it. */
 const SSE_HEARTBEAT_MS = 15_000;
 
-// Schemas for the API description only (the personality's swagger document records them).
-const docs = (schema: Record<string, unknown>): RouteShorthandOptions => ({ schema, validatorCompiler: () => () => true, serializerCompiler: () => (d: unknown) => JSON.stringify(d) });
-const error = (description: string): Record<string, unknown> => ({ description, type: 'object', properties: { reason: { type: 'string' }, message: { type: 'string' } } });
-const kernelParams = { type: 'object', properties: { id: { type: 'string', format: 'uuid', description: 'The kernel id.' } }, required: ['id'] };
-const STATUS_MODEL = {
-  type: 'object',
-  description: 'The gateway and its kernels, as the dashboard shows them.',
-  properties: {
-    version: { type: 'string' },
-    started: { type: 'string', format: 'date-time' },
-    uptime_seconds: { type: 'number' },
-    process: { type: 'object', properties: { pid: { type: 'integer' }, rss_bytes: { type: 'integer' }, heap_used_bytes: { type: 'integer' }, cpu_percent: { type: 'number' } } },
-    rates: { type: 'object', properties: { requests_per_second: { type: 'number' }, messages_per_second: { type: 'number' }, errors_per_second: { type: 'number' } } },
-    totals: { type: 'object', properties: { requests: { type: 'integer' }, errors: { type: 'integer' }, messages: { type: 'integer' } } },
-    kernels: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'string', format: 'uuid' },
-          name: { type: 'string' },
-          execution_state: { type: 'string' },
-          connections: { type: 'integer' },
-          last_activity: { type: 'string', format: 'date-time' },
-          started: { type: 'string', format: 'date-time' },
-          uptime_seconds: { type: 'number' },
-          restarts: { type: 'integer' },
-          pid: { type: 'integer', 'x-nullable': true, description: 'Local kernels only; null otherwise.' },
-          memory_bytes: { type: 'integer', 'x-nullable': true, description: "The kernel process's resident memory (local kernels; null otherwise)." },
-          cpu_percent: { type: 'number', 'x-nullable': true, description: "The kernel process's CPU use over the last 2 s (local kernels; null until measured)." },
-        },
-      },
-    },
-    events: {
-      type: 'array',
-      description: 'The last 100 events and the last 20 refused requests, oldest first.',
-      items: { type: 'object', properties: { time: { type: 'string', format: 'date-time' }, type: { type: 'string', enum: ['start', 'start-failure', 'restart', 'death', 'cull', 'shutdown', 'refused'] }, message: { type: 'string' }, kernel_id: { type: 'string' }, kernelspec: { type: 'string' } } },
-    },
-  },
-};
+const NO_KERNEL = errorResponse('No kernel has this id.');
 
 export interface OperatorRoutesOptions {
   kernels: KernelManager;
@@ -104,14 +68,14 @@ export function registerOperatorRoutes(app: FastifyInstance, opts: OperatorRoute
     return kernel;
   };
 
-  app.get('/metrics', docs({ summary: 'Prometheus metrics', tags: ['gateway'], produces: ['text/plain'], response: { 200: { description: 'The Prometheus text exposition format.', type: 'string' } } }), async (_req, reply) => {
+  app.get('/metrics', documented({ summary: 'Prometheus metrics', tags: ['gateway'], produces: ['text/plain'], response: { 200: respond('The Prometheus text exposition format.', { type: 'string' }) } }), async (_req, reply) => {
     const text = (await eventRegistry.metrics()) + (await live.metrics());
     return reply.type(eventRegistry.contentType).send(text);
   });
 
-  app.get('/api/gateway/status', docs({ summary: 'The gateway, its kernels and its last events', tags: ['gateway'], response: { 200: STATUS_MODEL } }), async () => opts.board.status());
+  app.get('/api/gateway/status', documented({ summary: 'The gateway, its kernels and its last events', tags: ['gateway'], response: { 200: respond('The gateway status.', STATUS_MODEL) } }), async () => opts.board.status());
 
-  app.get('/api/gateway/events', docs({ summary: 'The gateway status, live (server-sent events)', tags: ['gateway'], produces: ['text/event-stream'], description: 'A `status` event with the document of /api/gateway/status now and every 2 s, and an `event` event for each gateway event as it happens.', response: { 200: { description: 'An event stream.', type: 'string' } } }), async (req, reply) => {
+  app.get('/api/gateway/events', documented({ summary: 'The gateway status, live (server-sent events)', tags: ['gateway'], produces: ['text/event-stream'], description: 'A `status` event with the document of /api/gateway/status now and every 2 s, and an `event` event for each gateway event as it happens.', response: { 200: respond('An event stream.', { type: 'string' }) } }), async (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no', ...(reply.getHeaders() as Record<string, string>) });
@@ -134,16 +98,16 @@ export function registerOperatorRoutes(app: FastifyInstance, opts: OperatorRoute
     });
   });
 
-  app.post<{ Params: { id: string } }>('/api/gateway/kernels/:id/interrupt', docs({ summary: 'Interrupt a kernel', tags: ['gateway'], params: kernelParams, response: { 204: { description: 'Interrupted.' }, 404: error('No kernel has this id.') } }), async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/api/gateway/kernels/:id/interrupt', documented({ summary: 'Interrupt a kernel', tags: ['gateway'], params: KERNEL_ID_PARAMS, response: { 204: respond('Interrupted.'), 404: NO_KERNEL } }), async (req, reply) => {
     await find(req.params.id).interrupt();
     return reply.code(204).send();
   });
-  app.post<{ Params: { id: string } }>('/api/gateway/kernels/:id/restart', docs({ summary: 'Restart a kernel', tags: ['gateway'], params: kernelParams, response: { 200: { description: 'Restarted: the kernel model.', type: 'object' }, 404: error('No kernel has this id.') } }), async (req) => {
+  app.post<{ Params: { id: string } }>('/api/gateway/kernels/:id/restart', documented({ summary: 'Restart a kernel', tags: ['gateway'], params: KERNEL_ID_PARAMS, response: { 200: respond('Restarted: the kernel model.', ref(KERNEL_MODEL)), 404: NO_KERNEL } }), async (req) => {
     const kernel = find(req.params.id);
     await kernel.restart('requested');
     return kernel.model();
   });
-  app.delete<{ Params: { id: string } }>('/api/gateway/kernels/:id', docs({ summary: 'Shut a kernel down', tags: ['gateway'], params: kernelParams, response: { 204: { description: 'Shut down.' }, 404: error('No kernel has this id.') } }), async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/gateway/kernels/:id', documented({ summary: 'Shut a kernel down', tags: ['gateway'], params: KERNEL_ID_PARAMS, response: { 204: respond('Shut down.'), 404: NO_KERNEL } }), async (req, reply) => {
     find(req.params.id);
     await opts.kernels.shutdown(req.params.id);
     return reply.code(204).send();

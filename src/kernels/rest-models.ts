@@ -1,0 +1,60 @@
+// The REST models of a running kernel and of a kernelspec, as Jupyter Server has them: one JSON
+// Schema each, which /api/swagger.json documents, and the TypeScript type the code builds,
+// derived from it (json-schema-to-ts, types only), so the two cannot drift apart.
+import type { FromSchema } from 'json-schema-to-ts';
+
+export const KERNEL_MODEL = {
+  $id: 'Kernel',
+  type: 'object',
+  description: 'A running kernel.',
+  properties: {
+    id: { type: 'string', format: 'uuid', description: 'The kernel id.' },
+    name: { type: 'string', description: 'The kernelspec name the kernel was started from.' },
+    last_activity: { type: 'string', format: 'date-time', description: 'ISO 8601 UTC timestamp (with a trailing Z) of the last message from or to the kernel.' },
+    execution_state: { type: 'string', description: "The kernel's state: 'starting', 'idle', 'busy', 'restarting' or 'dead'." },
+    connections: { type: 'integer', description: 'The number of websockets open on the kernel.' },
+  },
+  required: ['id', 'name', 'last_activity', 'execution_state', 'connections'],
+  additionalProperties: false,
+} as const;
+
+export type KernelModel = FromSchema<typeof KERNEL_MODEL>;
+
+/** The path parameters of a route on one kernel, `.../{id}...`. */
+export const KERNEL_ID_PARAMS = {
+  type: 'object',
+  properties: { id: { type: 'string', format: 'uuid', description: 'The kernel id.' } },
+  required: ['id'],
+} as const;
+
+export const KERNELSPEC_MODEL = {
+  $id: 'KernelSpec',
+  type: 'object',
+  description: 'An installed kernelspec.',
+  properties: {
+    name: { type: 'string', description: 'The kernelspec name (its directory name).' },
+    spec: {
+      type: 'object',
+      description: 'The contents of its kernel.json.',
+      properties: {
+        argv: { type: 'array', items: { type: 'string' }, description: 'The command line that starts the kernel; {connection_file} is replaced by the connection file path.' },
+        env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Environment variables set for the kernel.' },
+        display_name: { type: 'string', description: 'The name shown to users.' },
+        language: { type: 'string', description: 'The programming language the kernel runs.' },
+        interrupt_mode: { type: 'string', enum: ['signal', 'message'], description: 'How the kernel is interrupted.' },
+        metadata: { type: 'object', description: 'Free-form metadata of the kernelspec.' },
+      },
+      required: ['argv', 'display_name', 'language', 'env', 'interrupt_mode', 'metadata'],
+      additionalProperties: false,
+    },
+    resources: {
+      type: 'object',
+      additionalProperties: { type: 'string', description: 'URL of the file, under /kernelspecs/{name}/.' },
+      description: 'Resource files of the kernelspec (logo-32x32, logo-64x64, kernel.js, ...) and their URLs.',
+    },
+  },
+  required: ['name', 'spec', 'resources'],
+  additionalProperties: false,
+} as const;
+
+export type KernelSpecModel = FromSchema<typeof KERNELSPEC_MODEL>;
