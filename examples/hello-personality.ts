@@ -2,11 +2,25 @@
 // started before the gateway serves (so it is seeded by seed_uri like any new kernel), and
 // answers GET /hello/:name with what that kernel prints for `greet(name)`: a seed notebook may
 // define greet(), else a default one is. Seed cells marked `# hello: skip` are left out of
-// seeding (shouldSeedCell). Python kernels only. See examples/README.md.
+// seeding (shouldSeedCell). Its one option, HelloPersonality.greeting, is what the default
+// greet() says; it is set like any of the gateway's options. Python kernels only. See
+// examples/README.md.
 //
 //   kernel-gateway --api=./dist/examples/hello-personality.js --seed_uri=greeting.ipynb
+//   kernel-gateway --api=./dist/examples/hello-personality.js --HelloPersonality.greeting=howdy
 import type { FastifyInstance } from 'fastify';
-import { executeCode, type CreatePersonality, type Personality, type PersonalityContext, type RunningKernel } from 'kernel-gateway';
+import { executeCode, type CreatePersonality, type Personality, type PersonalityContext, type PersonalityOptions, type RunningKernel } from 'kernel-gateway';
+
+interface HelloConfig {
+  greeting: string;
+}
+
+/** Read by the gateway before its config: --HelloPersonality.greeting, KG_HELLO_GREETING, the config file. */
+export const personalityOptions: PersonalityOptions = {
+  section: 'HelloPersonality',
+  defaults: (): HelloConfig => ({ greeting: 'hello' }),
+  options: [{ name: 'greeting', type: 'string', env: 'KG_HELLO_GREETING', help: 'What the default greet() says before the name.' }],
+};
 
 class HelloPersonality implements Personality {
   private kernel?: RunningKernel;
@@ -16,7 +30,10 @@ class HelloPersonality implements Personality {
   /** Runs before the gateway listens: a failure here stops start-up with its message. */
   async init(): Promise<void> {
     this.kernel = await this.ctx.kernels.start();
-    const fallback = await executeCode(this.kernel, "try:\n    greet\nexcept NameError:\n    def greet(name):\n        return f'hello, {name}'\n");
+    // The greeting goes in as a JSON string literal (valid Python too), never pasted in as code.
+    const { greeting: text } = (this.ctx.config as unknown as { HelloPersonality: HelloConfig }).HelloPersonality;
+    const greeting = JSON.stringify(text);
+    const fallback = await executeCode(this.kernel, `try:\n    greet\nexcept NameError:\n    def greet(name):\n        return ${greeting} + ', ' + name\n`);
     if (fallback.status !== 'ok') throw new Error(`the ${this.kernel.name} kernel could not define greet(): ${fallback.error?.evalue ?? fallback.status}`);
     this.ctx.log.info(`hello personality: kernel ${this.kernel.id} (${this.kernel.name}) ready`);
   }

@@ -1,6 +1,6 @@
 // The package's public entry point (`import ... from 'kernel-gateway'`): the plug-in contract a
 // personality module implements, what it is handed, and a way to embed the gateway.
-export type { CreatePersonality, Personality, PersonalityContext, WebsocketRoute } from './personalities/personality.js';
+export type { CreatePersonality, Personality, PersonalityContext, PersonalityOptions, WebsocketRoute } from './personalities/personality.js';
 export type { GatewayConfig, KernelGatewayAppConfig, PersonalitySections } from './config/gateway-config.js';
 export type { OptionSpec, OptionType } from './config/option-spec.js';
 export type { JupyterWebsocketPersonalityConfig } from './personalities/jupyter-websocket/options.js';

@@ -4,7 +4,9 @@
 // failure, 2 a bad option.
 import { VERSION, startGateway, type Gateway } from '../server/gateway.js';
 import { createLogger } from '../server/logging.js';
+import { loadPersonalityOptions } from '../server/personality-loader.js';
 import { loadConfig, parseArgv, type LoadedConfig, type ParsedArgv } from './config-loader.js';
+import { addOptionSection } from './options.js';
 
 import { generateConfigFile, helpText, showConfigJson, showConfigText } from './help.js';
 import { StartupError, OptionError } from '../errors.js';
@@ -15,10 +17,29 @@ function optionFailure(err: unknown): number {
   return 2;
 }
 
+/**
+ * When --api (flag, KG_API or config file) names a plug-in module that declares options of its
+ * own, they join the option table and the command line is read again with them. Whatever fails
+ * here is reported where it would be without a plug-in: a bad option by the real read, a
+ * module that cannot be loaded by the start-up.
+ */
+async function withPluginOptions(argv: string[], env: NodeJS.ProcessEnv, parsed: ParsedArgv): Promise<ParsedArgv> {
+  let api: string;
+  try {
+    api = loadConfig(argv, env, parsed).config.KernelGatewayApp.api;
+  } catch {
+    return parsed;
+  }
+  const declared = await loadPersonalityOptions(api).catch(() => undefined);
+  if (declared === undefined) return parsed;
+  addOptionSection(declared);
+  return parseArgv(argv);
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed: ParsedArgv;
   try {
-    parsed = parseArgv(argv);
+    parsed = await withPluginOptions(argv, env, parseArgv(argv));
   } catch (err) {
     return optionFailure(err);
   }

@@ -5,15 +5,22 @@
 // declares its section in its own options.ts, and the table is their union. The cli is the one
 // layer that knows every part, so this is where the whole config is put together.
 import { defaultKernelGatewayAppConfig, type GatewayConfig } from '../config/gateway-config.js';
-import { atLeast, portNumber, positive, type OptionSpec, type Section } from '../config/option-spec.js';
+import { atLeast, portNumber, positive, type OptionSpec, type OptionType, type Section } from '../config/option-spec.js';
+import type { PersonalityOptions } from '../personalities/personality.js';
+import { OptionError } from '../errors.js';
 import { JUPYTER_WEBSOCKET_OPTIONS, jupyterWebsocketDefaults } from '../personalities/jupyter-websocket/options.js';
 import { NOTEBOOK_HTTP_OPTIONS, notebookHttpDefaults } from '../personalities/notebook-http/options.js';
 
 export type { OptionSpec, OptionType, Section } from '../config/option-spec.js';
 
-/** Every option's default: the gateway's and each built-in personality's. */
+/** The defaults of plug-in personalities' sections added with addOptionSection. */
+const pluginDefaults = new Map<string, () => object>();
+
+/** Every option's default: the gateway's, each built-in personality's and a plug-in's. */
 export function defaultConfig(): GatewayConfig {
-  return { KernelGatewayApp: defaultKernelGatewayAppConfig(), JupyterWebsocketPersonality: jupyterWebsocketDefaults(), NotebookHTTPPersonality: notebookHttpDefaults() };
+  const config: GatewayConfig = { KernelGatewayApp: defaultKernelGatewayAppConfig(), JupyterWebsocketPersonality: jupyterWebsocketDefaults(), NotebookHTTPPersonality: notebookHttpDefaults() };
+  for (const [section, defaults] of pluginDefaults) (config as unknown as Record<string, unknown>)[section] = defaults();
+  return config;
 }
 
 /** Settings of the command itself (which file to read, what to do) rather than of the gateway. */
@@ -116,6 +123,28 @@ export const UNSUPPORTED: Record<string, string> = {
 
 /** The sections a config file or `--Section.name` may use. */
 export const SECTIONS: Section[] = [...new Set(OPTIONS.map((o) => o.section))];
+
+const OPTION_TYPES: OptionType[] = ['string', 'nullable-string', 'int', 'nullable-int', 'number', 'bool', 'list', 'dict'];
+
+/**
+ * Adds a plug-in personality's section to the table (see PersonalityOptions). Its module is
+ * third-party JavaScript, so the declaration is checked before anything uses it.
+ */
+export function addOptionSection(decl: PersonalityOptions): void {
+  const where = `personalityOptions of the --api module`;
+  if (typeof decl !== 'object' || decl === null || typeof decl.section !== 'string' || !/^[A-Za-z_]\w*$/.test(decl.section)) throw new OptionError(`${where}: section must be a name such as 'MyPersonality'`);
+  if ((SECTIONS as string[]).includes(decl.section)) throw new OptionError(`${where}: section ${decl.section} is the gateway's own`);
+  if (typeof decl.defaults !== 'function' || !Array.isArray(decl.options)) throw new OptionError(`${where}: needs defaults() and an options list`);
+  const defaults = decl.defaults();
+  const section = decl.section as Section; // a section of the config from now on (defaultConfig adds it)
+  for (const o of decl.options) {
+    if (typeof o?.name !== 'string' || !/^[A-Za-z_]\w*$/.test(o.name) || !OPTION_TYPES.includes(o.type) || typeof o.help !== 'string') throw new OptionError(`${where}: each option needs a name, one of the types ${OPTION_TYPES.join(', ')} and help`);
+    if (!(o.name in defaults)) throw new OptionError(`${where}: ${decl.section}.${o.name} has no default`);
+    OPTIONS.push({ ...o, section });
+  }
+  SECTIONS.push(section);
+  pluginDefaults.set(decl.section, decl.defaults);
+}
 
 export function optionId(spec: OptionSpec): string {
   return `${spec.section}.${spec.name}`;

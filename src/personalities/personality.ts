@@ -8,6 +8,7 @@ import type { KernelSpecManager } from '../kernels/kernelspecs.js';
 import type { Logger } from '../kernels/logger.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Notebook } from '../kernels/notebook.js';
+import type { OptionSpec } from '../config/option-spec.js';
 
 export interface PersonalityContext {
   config: GatewayConfig;
@@ -43,3 +44,17 @@ export interface Personality {
 }
 
 export type CreatePersonality = (ctx: PersonalityContext) => Personality | Promise<Personality>;
+
+/**
+ * A plug-in personality's own config section, exported by its module as `personalityOptions`:
+ * read before the config is, its entries join the option table, so they are set exactly as the
+ * built-in personalities' are (`--Section.name`, the KG_* env var, the config file, --help-all,
+ * --show-config), checked the same way, and found in `ctx.config[section]`.
+ */
+export interface PersonalityOptions {
+  /** The section's name, e.g. 'HelloPersonality' (not one of the gateway's own). */
+  section: string;
+  /** Every option's default value, by name. */
+  defaults: () => object;
+  options: Omit<OptionSpec, 'section'>[];
+}

@@ -47,6 +47,42 @@ describe('the example hello personality', () => {
   });
 });
 
+describe("a plug-in's own options", () => {
+  test('set by flag and by env like the built-ins, checked, listed by --help-all and --show-config', async () => {
+    const [flag, env] = await Promise.all([
+      startGateway([`--api=${EXAMPLE}`, '--HelloPersonality.greeting=howdy'], dirs.env),
+      startGateway(['--HelloPersonality.greting=yo'], { ...dirs.env, KG_API: resolve(EXAMPLE), KG_HELLO_GREETING: 'hey' }),
+    ]);
+    try {
+      assert.equal(await (await fetch(`${flag.url}/hello/ann`)).text(), 'howdy, ann\n');
+      assert.equal(await (await fetch(`${env.url}/hello/bo`)).text(), 'hey, bo\n');
+      assert.match(env.logs(), /did you mean --HelloPersonality\.greeting\?/, 'a misspelt plug-in option gets the same hint as ours');
+      assert.doesNotMatch(flag.logs(), /Ignoring/, 'a declared option is not unknown');
+    } finally {
+      await Promise.all([flag.stop(), env.stop()]);
+    }
+    const [help, shown] = await Promise.all([runCommand(['--help-all', `--api=${EXAMPLE}`], dirs.env), runCommand(['--show-config', `--api=${EXAMPLE}`, '--HelloPersonality.greeting=yo'], dirs.env)]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--HelloPersonality\.greeting=<Unicode>\n\s+Default: 'hello'/);
+    assert.match(help.stdout, /What the default greet\(\) says/);
+    assert.equal(shown.code, 0);
+    assert.match(shown.stdout, /HelloPersonality[\s\S]*\.greeting = 'yo'\s+# from command line/);
+  });
+
+  test('a declaration that would take a section of the gateway, or is malformed, is refused (exit 2)', async () => {
+    const dir = join(dirs.root, 'plugins-options');
+    mkdirSync(dir, { recursive: true });
+    const factory = 'export function createPersonality() { return { routes() {} }; }\n';
+    writeFileSync(join(dir, 'takeover.mjs'), `${factory}export const personalityOptions = { section: 'KernelGatewayApp', defaults: () => ({ port: 1 }), options: [{ name: 'port', type: 'int', help: 'x' }] };\n`);
+    writeFileSync(join(dir, 'nodefault.mjs'), `${factory}export const personalityOptions = { section: 'Mine', defaults: () => ({}), options: [{ name: 'colour', type: 'string', help: 'x' }] };\n`);
+    const [takeover, nodefault] = await Promise.all([runCommand(['--port=0', `--api=${join(dir, 'takeover.mjs')}`], dirs.env), runCommand(['--port=0', `--api=${join(dir, 'nodefault.mjs')}`], dirs.env)]);
+    assert.equal(takeover.code, 2);
+    assert.match(takeover.stderr, /section KernelGatewayApp is the gateway's own/);
+    assert.equal(nodefault.code, 2);
+    assert.match(nodefault.stderr, /Mine\.colour has no default/);
+  });
+});
+
 describe('built-in personality names', () => {
   test("jupyter-websocket by its short name (flag) and its module name (KG_API)", async () => {
     const [short, full] = await Promise.all([startGateway(['--api', 'jupyter-websocket'], dirs.env), startGateway([], { ...dirs.env, KG_API: 'kernel_gateway.jupyter_websocket' })]);
