@@ -83,6 +83,11 @@ export class TlsConfigError extends GatewayError {
   static override readonly code: string = 'KG_ERR_TLS_CONFIG';
 }
 
+/** A personality cannot serve with the config it was given (notebook-http without a seed notebook or endpoints, an unknown cell_parser). */
+export class PersonalityConfigError extends GatewayError {
+  static override readonly code: string = 'KG_ERR_PERSONALITY_CONFIG';
+}
+
 /** seed_uri (or a notebook-http seed) is not a readable nbformat 4 notebook. */
 export class NotebookError extends GatewayError {
   static override readonly code: string = 'KG_ERR_NOTEBOOK';

@@ -21,7 +21,7 @@ import { pythonJsonDumps, requestCode } from './request-code.js';
 import { applyResponseInfo, buildCellResponse, cellErrorText, parseResponseInfo, type CellResponse } from './response-builder.js';
 import { NotebookSource, StaticFolder } from './static-files.js';
 import { SwaggerCellParser } from './swagger-parser.js';
-import { KernelDiedError, PoolClosedError, PoolWaitAbortedError, HttpError, ExecutionAbandonedError, ResponseInfoError } from '../../errors.js';
+import { KernelDiedError, PoolClosedError, PoolWaitAbortedError, HttpError, ExecutionAbandonedError, ResponseInfoError, PersonalityConfigError } from '../../errors.js';
 
 export const CELL_PARSER = 'kernel_gateway.notebook_http.cell.parser';
 export const SWAGGER_PARSER = 'kernel_gateway.notebook_http.swagger.parser';
@@ -52,7 +52,7 @@ export function notebookTitle(seedUri: string): string {
 export function createApiParser(kind: string, commentPrefix: string, ctx: PersonalityContext): NotebookApiParser {
   if (kind === CELL_PARSER) return new AnnotatedCellParser(commentPrefix);
   if (kind === SWAGGER_PARSER) return new SwaggerCellParser(commentPrefix, ctx.seedNotebook?.cells ?? [], ctx.log);
-  throw new Error(`Unknown NotebookHTTPPersonality.cell_parser ${JSON.stringify(kind)}: use '${CELL_PARSER}' or '${SWAGGER_PARSER}'`);
+  throw new PersonalityConfigError(`Unknown NotebookHTTPPersonality.cell_parser ${JSON.stringify(kind)}: use '${CELL_PARSER}' or '${SWAGGER_PARSER}'`);
 }
 
 export class NotebookHttpPersonality implements Personality {
@@ -74,14 +74,14 @@ export class NotebookHttpPersonality implements Personality {
     const options = ctx.config.NotebookHTTPPersonality;
     const notebook = ctx.seedNotebook;
     if (!notebook || !app.seed_uri) {
-      throw new Error('notebook-http mode serves the cells of a notebook: set --KernelGatewayApp.seed_uri (or KG_SEED_URI) to the path or URL of an .ipynb file');
+      throw new PersonalityConfigError('notebook-http mode serves the cells of a notebook: set --KernelGatewayApp.seed_uri (or KG_SEED_URI) to the path or URL of an .ipynb file');
     }
     const notebookLanguage = notebook.metadata.language_info?.name ?? notebook.metadata.kernelspec?.language;
     this.parser = createApiParser(options.cell_parser, commentPrefixFor(options.comment_prefix ?? {}, notebookLanguage), ctx);
     const cells = codeCells(notebook);
     const endpoints = this.parser.endpoints(cells);
     if (endpoints.length === 0) {
-      throw new Error(`No endpoints were discovered in ${app.seed_uri}. Check that your cells are annotated correctly (e.g. a first line "# GET /hello").`);
+      throw new PersonalityConfigError(`No endpoints were discovered in ${app.seed_uri}. Check that your cells are annotated correctly (e.g. a first line "# GET /hello").`);
     }
     this.router = new EndpointRouter(endpoints);
     for (const e of endpoints) ctx.log.info(`Registering resource: ${e.path}, methods: (${Object.keys(e.sources).join(', ')})`);

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contentTypeFor } from '../../http/content-types.js';
 
 import { localNotebookPath } from '../../kernels/notebook.js';
-import { HttpError } from '../../errors.js';
+import { HttpError, NotebookError } from '../../errors.js';
 
 export class StaticFolder {
   private rootReal?: Promise<string>;
@@ -83,7 +83,7 @@ export class NotebookSource {
   async init(): Promise<void> {
     if (this.localPath !== undefined) return;
     const res = await fetch(this.uri);
-    if (!res.ok) throw new Error(`Could not fetch notebook ${this.uri}: HTTP ${res.status}`);
+    if (!res.ok) throw new NotebookError(`Could not fetch notebook ${this.uri}: HTTP ${res.status}`);
     this.fetched = Buffer.from(await res.arrayBuffer());
   }
 
