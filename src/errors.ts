@@ -123,6 +123,11 @@ export class KernelLaunchError extends GatewayError {
   static override readonly code: string = 'KG_ERR_KERNEL_LAUNCH';
 }
 
+/** A kernelspec names a provisioner (or Enterprise Gateway process proxy) this gateway does not have. */
+export class UnknownProvisionerError extends KernelLaunchError {
+  static override readonly code: string = 'KG_ERR_UNKNOWN_PROVISIONER';
+}
+
 /** A start that failed in a way fresh ports may fix: worth another try. */
 export class RetryableLaunchError extends KernelLaunchError {
   static override readonly code: string = 'KG_ERR_KERNEL_LAUNCH_RETRYABLE';

@@ -9,7 +9,9 @@ import * as metrics from '../observability/metrics.js';
 import { RunningKernel, type LaunchOptions, type RestartReason } from './running-kernel.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { seedKernel, type SeedPlan } from './seeding.js';
-import { KernelLaunchError, RetryableLaunchError, NoSuchKernelSpecError, KernelLimitError } from '../errors.js';
+import { LocalProvisioner, LOCAL_PROVISIONER } from './provisioners/local-provisioner.js';
+import { ProvisionerRegistry } from './provisioners/registry.js';
+import { KernelLaunchError, RetryableLaunchError, NoSuchKernelSpecError, KernelLimitError, UnknownProvisionerError } from '../errors.js';
 
 /** A retry of a failed start is not worth it with less than this left of the launch timeout. */
 const MIN_RETRY_MS = 1000;
@@ -30,6 +32,8 @@ export interface KernelManagerOptions {
   /** Heartbeat period in ms (0: no heartbeat checks). */
   heartbeatIntervalMs?: number;
   gatewayEnv?: NodeJS.ProcessEnv;
+  /** The provisioners kernelspecs may name (default: the local one only). */
+  provisioners?: ProvisionerRegistry;
 }
 
 export interface StartRequest {
@@ -63,8 +67,16 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
   private closing = false;
   private seed?: SeedPlan;
 
+  private readonly provisioners: ProvisionerRegistry;
+
   constructor(private readonly opts: KernelManagerOptions) {
     super();
+    this.provisioners = opts.provisioners ?? new ProvisionerRegistry({ [LOCAL_PROVISIONER]: () => new LocalProvisioner(opts.runtimeDir) });
+    // Kernelspecs naming a provisioner we lack stay listed; say so once, at start-up.
+    for (const entry of opts.specs.findAll().values()) {
+      const problem = this.provisioners.problem(entry);
+      if (problem) opts.log.warn(`${problem}: starting it will fail`);
+    }
   }
 
   /** Code cells to run in every new kernel of one kernelspec (seed_uri). */
@@ -88,7 +100,10 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     }
     this.launching++;
     const t0 = Date.now();
+    const provisioner = this.provisioners.nameFor(spec);
     try {
+      const problem = this.provisioners.problem(spec);
+      if (problem) throw new UnknownProvisionerError(problem);
       const policy = { processWhitelist: this.opts.envPolicy.processWhitelist, requestWhitelist: request.envWhitelist ?? [] };
       const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, request.env, spec.spec.env, policy);
       const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log, track: (k) => this.track(k) });
@@ -106,23 +121,23 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       }
       this.kernels.set(kernel.id, kernel);
       kernel.on('died', () => {
-        metrics.kernelDeaths.inc({ kernelspec: kernel.name, provisioner: metrics.LOCAL_PROVISIONER });
+        metrics.kernelDeaths.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName });
         this.emit('died', kernel);
         void this.onDied(kernel);
       });
       kernel.on('restarting', (reason) => {
-        metrics.kernelRestarts.inc({ kernelspec: kernel.name, provisioner: metrics.LOCAL_PROVISIONER, reason });
+        metrics.kernelRestarts.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName, reason });
         this.emit('restarting', kernel, reason);
       });
       this.heartbeats.set(kernel.id, new HeartbeatMonitor(kernel, this.opts.heartbeatIntervalMs ?? 0, (k) => this.onFlatline(k)).start());
       const durationMs = Date.now() - t0;
-      this.opts.log.info(`Kernel started: ${kernel.id} (${kernel.name}, pid ${kernel.pid})`);
-      metrics.kernelStarts.inc({ kernelspec: name, provisioner: metrics.LOCAL_PROVISIONER });
-      metrics.kernelStartDuration.observe({ kernelspec: name, provisioner: metrics.LOCAL_PROVISIONER }, durationMs / 1000);
+      this.opts.log.info(`Kernel started: ${kernel.id} (${kernel.name}, ${describeLocation(kernel)})`);
+      metrics.kernelStarts.inc({ kernelspec: name, provisioner: kernel.provisionerName });
+      metrics.kernelStartDuration.observe({ kernelspec: name, provisioner: kernel.provisionerName }, durationMs / 1000);
       this.emit('started', kernel, durationMs);
       return kernel;
     } catch (err) {
-      metrics.kernelStartFailures.inc({ kernelspec: name, provisioner: metrics.LOCAL_PROVISIONER });
+      metrics.kernelStartFailures.inc({ kernelspec: name, provisioner });
       this.emit('start-failed', name, err as Error);
       throw err;
     } finally {
@@ -145,7 +160,8 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     const deadline = Date.now() + opts.launchTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await RunningKernel.launch({ ...opts, launchTimeoutMs: Math.max(1, deadline - Date.now()) });
+        // A fresh provisioner each attempt: a local one picks fresh ports.
+        return await RunningKernel.launch({ ...opts, provisioner: this.provisioners.create(opts.spec), launchTimeoutMs: Math.max(1, deadline - Date.now()) });
       } catch (err) {
         const left = deadline - Date.now();
         if (!(err instanceof RetryableLaunchError) || attempt >= attempts || left < MIN_RETRY_MS) throw err;
@@ -195,7 +211,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
 
   /** Last resort at process exit: no kernel may outlive the gateway. */
   killAllNow(): void {
-    for (const kernel of this.live) kernel.signal('SIGKILL');
+    for (const kernel of this.live) kernel.killNow();
   }
 
   /** A kernel whose heartbeat stopped is killed; its death then takes the usual path. */
@@ -234,4 +250,11 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     kernel.emit('dead');
     await this.shutdown(kernel.id, true);
   }
+}
+
+/** Where a kernel runs, for log lines: `pid 123`, `container abc on host h`... */
+function describeLocation(kernel: RunningKernel): string {
+  const { provisioner, ...where } = kernel.location();
+  const parts = Object.entries(where).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v}`);
+  return provisioner === LOCAL_PROVISIONER ? parts.join(', ') : [provisioner, ...parts].join(', ');
 }

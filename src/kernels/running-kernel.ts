@@ -1,17 +1,20 @@
-// One kernel the gateway runs: its process, its ZeroMQ channels, and the state Jupyter
-// clients see (execution_state, last_activity, connections). Restart keeps the id, the
-// ports and the key, so the ZeroMQ sockets (and the websockets on top) survive it.
-import { spawn, type ChildProcess } from 'node:child_process';
+// One kernel the gateway runs: the conversation with it (its ZeroMQ channels, the state Jupyter
+// clients see: execution_state, last_activity, connections), its restarts and its end. Where its
+// process runs is its provisioner's (provisioners/): local, in a container, on another host.
+// Its lifecycle is one explicit state, set before the event that announces it is emitted:
+//   launching -> ready <-> restarting;  any -> ending -> ended.
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Channel } from '../protocol/message.js';
 import { isoNow, makeMessage } from '../protocol/message.js';
 import { RawMessage } from '../protocol/wire.js';
-import { newConnectionInfo, removeConnectionFile, writeConnectionFile, type ConnectionInfo } from './connection-file.js';
+import type { ConnectionInfo } from './connection-file.js';
 import { KernelChannels, type RequestChannel } from './kernel-channels.js';
 import type { KernelSpecEntry } from './kernelspecs.js';
 import type { Logger } from './logger.js';
 import type { KernelModel } from './rest-models.js';
+import { LocalProvisioner } from './provisioners/local-provisioner.js';
+import type { KernelLocation, KernelProvisioner, LaunchedProcess, ProcessEnd } from './provisioners/provisioner.js';
 import { KernelLaunchError, KernelExitedEarlyError, KernelChannelsUnreachableError } from '../errors.js';
 
 export type { KernelModel } from './rest-models.js';
@@ -20,11 +23,25 @@ export interface LaunchOptions {
   id?: string;
   spec: KernelSpecEntry;
   env: Record<string, string>;
+  /** Where the connection file of a local kernel goes. */
   runtimeDir: string;
   launchTimeoutMs: number;
   log: Logger;
+  /** Where the process runs (default: a local child process). */
+  provisioner?: KernelProvisioner;
   /** Told of the kernel as soon as it exists, before it is ready (so it can be ended if need be). */
   track?: (kernel: RunningKernel) => void;
+}
+
+/** launching: the first start; ready: serving (or left as a failed restart left it); restarting;
+ *  ending: shutdown() runs; ended: nothing of it is left. */
+export type KernelLifecycle = 'launching' | 'ready' | 'restarting' | 'ending' | 'ended';
+
+/** One launch of the process and what the kernel knows of it. */
+interface Launch extends LaunchedProcess {
+  /** The gateway is ending this process: its exit is no death. */
+  stopping: boolean;
+  over: boolean;
 }
 
 /** How long a kernel that answers on shell may take to accept all its other channels. */
@@ -61,48 +78,48 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   restarts = 0;
   /** The session id the gateway uses for the requests it makes itself. */
   readonly session = randomUUID();
-  private process?: ChildProcess;
-  private exited?: Promise<void>;
-  private expectingExit = false;
-  private ending = false;
+  private lifecycle: KernelLifecycle = 'launching';
+  private current?: Launch;
+  private channels?: KernelChannels;
+  /** What `channels` were opened with. */
+  private channelsInfo?: ConnectionInfo;
   private readonly pending = new Map<string, (msg: RawMessage) => void>();
-  /** Set while the process starts or restarts, until it answered kernel_info on shell and iopub. */
-  private starting?: Promise<void>;
+  /** Set while the process starts or restarts: client messages wait for it (see send). */
+  private gate?: Promise<void>;
   /** The restart in flight: a second restart joins it, shutdown waits for it. */
   private restarting?: Promise<void>;
   private ended?: Promise<void>;
-  private readonly channels: KernelChannels;
-  private readonly connectionFile: string;
 
   private constructor(
     readonly spec: KernelSpecEntry,
-    readonly connectionInfo: ConnectionInfo,
+    private readonly provisioner: KernelProvisioner,
     private readonly env: Record<string, string>,
     private readonly launchTimeoutMs: number,
     private readonly log: Logger,
-    runtimeDir: string,
     id: string,
   ) {
     super();
     this.id = id;
     this.name = spec.name;
-    this.connectionFile = writeConnectionFile(runtimeDir, id, connectionInfo);
-    this.channels = new KernelChannels(connectionInfo, log);
-    this.channels.on('message', (channel, msg) => this.onMessage(channel, msg));
   }
 
   /** Starts a kernel and resolves once it answers kernel_info_request; cleans up on failure. */
   static async launch(opts: LaunchOptions): Promise<RunningKernel> {
-    const info = await newConnectionInfo(opts.spec.name);
-    const kernel = new RunningKernel(opts.spec, info, opts.env, opts.launchTimeoutMs, opts.log, opts.runtimeDir, opts.id ?? randomUUID());
+    const provisioner = opts.provisioner ?? new LocalProvisioner(opts.runtimeDir);
+    const kernel = new RunningKernel(opts.spec, provisioner, opts.env, opts.launchTimeoutMs, opts.log, opts.id ?? randomUUID());
     opts.track?.(kernel);
     try {
-      await kernel.startProcess();
+      await kernel.holdSends(kernel.runProcess());
+      if (kernel.lifecycle === 'launching') kernel.lifecycle = 'ready';
       return kernel;
     } catch (err) {
       await kernel.shutdown(true);
       throw err;
     }
+  }
+
+  get state(): KernelLifecycle {
+    return this.lifecycle;
   }
 
   model(): KernelModel {
@@ -115,12 +132,22 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     };
   }
 
+  /** The provisioner's name (metrics label) and where the process runs. */
+  get provisionerName(): string {
+    return this.provisioner.name;
+  }
+
+  location(): KernelLocation {
+    return this.provisioner.location();
+  }
+
+  /** The local process id (undefined for kernels elsewhere). */
   get pid(): number | undefined {
-    return this.process?.pid;
+    return this.provisioner.location().pid;
   }
 
   get isEnding(): boolean {
-    return this.ending;
+    return this.lifecycle === 'ending' || this.lifecycle === 'ended';
   }
 
   touch(): void {
@@ -131,16 +158,19 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
    *  so that no output of it is published before the gateway can hear it. */
   async send(channel: RequestChannel, msg: RawMessage): Promise<void> {
     this.touch();
-    while (this.starting) await this.starting;
+    while (this.gate) await this.gate;
+    if (!this.channels) throw new KernelLaunchError(`Kernel ${this.id} has no running process`);
     return this.channels.send(channel, msg);
   }
 
   heartbeat(timeoutMs: number): Promise<boolean> {
-    return this.channels.heartbeat(timeoutMs);
+    return this.channels ? this.channels.heartbeat(timeoutMs) : Promise.resolve(false);
   }
 
   /** Sends a request of the gateway's own and waits for its reply (undefined on timeout). */
   async request(channel: RequestChannel, msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<RawMessage | undefined> {
+    const channels = this.channels;
+    if (!channels) return undefined;
     const msg = makeMessage(msgType, content, this.session);
     const reply = new Promise<RawMessage | undefined>((resolve) => {
       const timer = setTimeout(() => {
@@ -153,7 +183,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
         resolve(r);
       });
     });
-    await this.channels.send(channel, RawMessage.fromMessage(msg)).catch(() => undefined);
+    await channels.send(channel, RawMessage.fromMessage(msg)).catch(() => undefined);
     return reply;
   }
 
@@ -174,60 +204,63 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     this.emit('message', channel, msg);
   }
 
-  private async startProcess(): Promise<void> {
-    const started = this.spawnAndWait();
-    // Client sends wait for this; a failed start lets them through to fail on their own.
-    this.starting = started.catch(() => undefined).finally(() => {
-      if (this.starting === gate) this.starting = undefined;
+  /** Client sends wait while `work` runs; a failed start lets them through to fail on their own. */
+  private holdSends<T>(work: Promise<T>): Promise<T> {
+    const gate: Promise<void> = work.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      if (this.gate === gate) this.gate = undefined;
     });
-    const gate = this.starting;
-    return started;
+    this.gate = gate;
+    return work;
   }
 
-  private async spawnAndWait(): Promise<void> {
-    if (this.ending) throw new KernelLaunchError(`Kernel ${this.id} is shutting down`);
-    const argv = this.spec.spec.argv.map((a) => a.replaceAll('{connection_file}', this.connectionFile).replaceAll('{resource_dir}', this.spec.resourceDir));
+  /** Channels to the process just launched: the same sockets when it kept its ports and key. */
+  private useChannels(info: ConnectionInfo): void {
+    const same = (a: ConnectionInfo, b: ConnectionInfo): boolean => a.ip === b.ip && a.key === b.key && a.shell_port === b.shell_port && a.iopub_port === b.iopub_port && a.stdin_port === b.stdin_port && a.control_port === b.control_port && a.hb_port === b.hb_port;
+    if (this.channels && this.channelsInfo && same(this.channelsInfo, info)) return;
+    this.channels?.close();
+    this.channels = new KernelChannels(info, this.log);
+    this.channelsInfo = info;
+    this.channels.on('message', (channel, msg) => this.onMessage(channel, msg));
+  }
+
+  /** Launches the process through the provisioner and waits until it answers. */
+  private async runProcess(): Promise<void> {
+    if (this.isEnding) throw new KernelLaunchError(`Kernel ${this.id} is shutting down`);
+    const deadline = Date.now() + this.launchTimeoutMs;
     this.executionState = 'starting';
-    this.expectingExit = false;
-    const child = spawn(argv[0]!, argv.slice(1), {
-      env: this.env,
-      // Its own process group, so signals reach the kernel and its children, not us.
-      detached: true,
-      stdio: ['ignore', 'inherit', 'inherit'],
+    const launched = await this.provisioner.launch({ kernelId: this.id, spec: this.spec, env: this.env, timeoutMs: this.launchTimeoutMs, log: this.log });
+    const launch: Launch = { ...launched, stopping: false, over: false };
+    this.current = launch;
+    void launched.ended.then((end) => this.onProcessEnd(launch, end));
+    this.useChannels(launched.connectionInfo);
+    const exitedEarly = launched.ended.then((end) => {
+      throw end.error ?? new KernelExitedEarlyError(`Kernel "${this.name}" exited during start-up (exit code ${end.code ?? end.signal})`);
     });
-    this.process = child;
-    const failedToSpawn = new Promise<never>((_, reject) => {
-      child.once('error', (err) => reject(new KernelLaunchError(`Could not start kernel "${this.name}" (${argv[0]}): ${err.message}`, { cause: err })));
-    });
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        if (this.process === child && !this.expectingExit && !this.ending) {
-          this.log.warn(`Kernel ${this.id} (${this.name}) died: ${signal ? `signal ${signal}` : `exit code ${code}`}`);
-          this.executionState = 'dead';
-          this.emit('died', code, signal);
-        }
-        resolve();
-      });
-      child.once('error', () => resolve());
-    });
-    const exitedEarly = this.exited.then(() => {
-      throw new KernelExitedEarlyError(`Kernel "${this.name}" exited during start-up (exit code ${child.exitCode ?? child.signalCode})`);
-    });
-    failedToSpawn.catch(() => undefined);
     exitedEarly.catch(() => undefined);
-    await Promise.race([this.waitReady(), failedToSpawn, exitedEarly]);
+    await Promise.race([this.waitReady(launch, deadline), exitedEarly]);
+  }
+
+  private onProcessEnd(launch: Launch, end: ProcessEnd): void {
+    launch.over = true;
+    if (launch !== this.current || launch.stopping || this.isEnding || this.lifecycle === 'launching') return;
+    this.log.warn(`Kernel ${this.id} (${this.name}) died: ${end.signal ? `signal ${end.signal}` : `exit code ${end.code}`}`);
+    this.executionState = 'dead';
+    this.emit('died', end.code, end.signal as NodeJS.Signals | null);
   }
 
   /** kernel_info_request until both the shell reply and an iopub message have arrived. */
-  private async waitReady(): Promise<void> {
-    const deadline = Date.now() + this.launchTimeoutMs;
-    while (Date.now() < deadline && !this.ending && this.process?.exitCode === null && this.process.signalCode === null) {
+  private async waitReady(launch: Launch, deadline: number): Promise<void> {
+    const channels = this.channels!;
+    while (Date.now() < deadline && !this.isEnding && !launch.over) {
       const msg = makeMessage('kernel_info_request', {}, this.session);
       let sawIopub = false;
       const onIopub = (channel: Channel, m: RawMessage): void => {
         if (channel === 'iopub' && m.parentMsgId === msg.header.msg_id) sawIopub = true;
       };
-      this.channels.on('message', onIopub);
+      channels.on('message', onIopub);
       const reply = new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), Math.min(1000, Math.max(1, deadline - Date.now())));
         this.pending.set(msg.header.msg_id, () => {
@@ -235,21 +268,21 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
           resolve(true);
         });
       });
-      await this.channels.send('shell', RawMessage.fromMessage(msg)).catch(() => undefined);
+      await channels.send('shell', RawMessage.fromMessage(msg)).catch(() => undefined);
       const replied = await reply;
       this.pending.delete(msg.header.msg_id);
       if (replied && !sawIopub) await new Promise((r) => setTimeout(r, 50));
-      this.channels.off('message', onIopub);
+      channels.off('message', onIopub);
       if (replied && sawIopub) {
-        if (!(await this.channels.whenConnected(Math.max(1, Math.min(CHANNELS_CONNECT_MS, deadline - Date.now()))))) {
+        if (!(await channels.whenConnected(Math.max(1, Math.min(CHANNELS_CONNECT_MS, deadline - Date.now()))))) {
           throw new KernelChannelsUnreachableError(`Kernel "${this.name}" answered on shell but not all of control and stdin could be reached`);
         }
         if (this.executionState === 'starting') this.executionState = 'idle';
         return;
       }
     }
-    if (this.process?.exitCode !== null || this.process?.signalCode !== null) return; // exitedEarly reports it
-    if (this.ending) throw new KernelLaunchError(`Kernel ${this.id} was shut down while starting`);
+    if (launch.over) return; // exitedEarly reports it
+    if (this.isEnding) throw new KernelLaunchError(`Kernel ${this.id} was shut down while starting`);
     throw new KernelLaunchError(`Kernel "${this.name}" did not answer kernel_info_request within ${Math.round(this.launchTimeoutMs / 1000)} s`);
   }
 
@@ -258,14 +291,14 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     if (this.spec.spec.interrupt_mode === 'message') {
       await this.request('control', 'interrupt_request', {}, 5000);
     } else {
-      this.signal('SIGINT');
+      await this.provisioner.signal('SIGINT');
     }
   }
 
-  /** Ends the current process and starts a fresh one under the same id and connection info.
-   *  A restart asked for while one runs joins it. */
+  /** Ends the current process and starts a fresh one under the same id (local kernels: the same
+   *  ports and key). A restart asked for while one runs joins it. */
   restart(reason: RestartReason = 'requested'): Promise<void> {
-    if (this.ending) return Promise.reject(new KernelLaunchError(`Kernel ${this.id} is shutting down`));
+    if (this.isEnding) return Promise.reject(new KernelLaunchError(`Kernel ${this.id} is shutting down`));
     this.restarting ??= this.restartOnce(reason).finally(() => {
       this.restarting = undefined;
     });
@@ -274,28 +307,28 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
 
   private async restartOnce(reason: RestartReason): Promise<void> {
     this.restarts++;
+    this.lifecycle = 'restarting';
     this.emit('restarting', reason);
     this.executionState = 'restarting';
     // Client messages wait from now until the new process is ready (none reach the old one).
-    let release!: () => void;
-    const stopping = new Promise<void>((resolve) => (release = resolve));
-    this.starting = stopping;
     try {
-      await this.stopProcess(true);
-      const started = this.startProcess(); // installs its own gate before ours opens
-      release();
-      await started;
+      await this.holdSends(
+        (async () => {
+          await this.stopProcess(true);
+          await this.runProcess();
+        })(),
+      );
     } finally {
-      release();
-      if (this.starting === stopping) this.starting = undefined;
+      if (this.lifecycle === 'restarting') this.lifecycle = 'ready';
     }
   }
 
-  /** Ends the kernel for good: shutdown_request, a grace period, then SIGKILL. A restart in
-   *  flight is let finish (it stops early, seeing the kernel end) before the process is ended. */
+  /** Ends the kernel for good: shutdown_request, a grace period, then a kill, then the
+   *  provisioner's cleanup. A restart in flight is let finish (it stops early, seeing the kernel
+   *  end) before the process is ended. */
   shutdown(now = false): Promise<void> {
     if (this.ended) return this.ended;
-    this.ending = true;
+    this.lifecycle = 'ending';
     // Set before 'ending' is emitted: a listener that calls shutdown() joins this one.
     this.ended = (async () => {
       await Promise.resolve();
@@ -304,10 +337,11 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
         await this.stopProcess(false, now);
       } finally {
         this.executionState = 'dead';
-        this.channels.close();
-        removeConnectionFile(this.connectionFile);
+        this.channels?.close();
+        await this.provisioner.cleanup(false).catch((err: Error) => this.log.warn(`Kernel ${this.id}: cleanup failed: ${err.message}`));
         for (const resolve of this.pending.values()) resolve(RawMessage.fromMessage(makeMessage('gateway_shutdown', {}, this.session)));
         this.removeAllListeners('message');
+        this.lifecycle = 'ended';
       }
     })();
     this.emit('ending');
@@ -315,41 +349,26 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   }
 
   private async stopProcess(restart: boolean, now = false): Promise<void> {
-    const child = this.process;
-    const exited = this.exited;
-    if (!child || !exited) return;
-    this.expectingExit = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      if (!now) {
-        void this.request('control', 'shutdown_request', { restart }, SHUTDOWN_WAIT_MS);
-        let grace: NodeJS.Timeout | undefined;
-        await Promise.race([exited, new Promise((r) => (grace = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
-        clearTimeout(grace);
-      }
-      signalGroup(child, 'SIGKILL');
-      await exited;
+    const launch = this.current;
+    if (!launch) return;
+    launch.stopping = true;
+    if (!launch.over && !now) {
+      void this.request('control', 'shutdown_request', { restart }, SHUTDOWN_WAIT_MS);
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([launch.ended, new Promise((r) => (grace = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
+      clearTimeout(grace);
     }
-    // Children the kernel left in its group go too (this child's group, never a newer one's).
-    signalGroup(child, 'SIGKILL');
+    await this.provisioner.kill();
+    if (restart) await this.provisioner.cleanup(true);
   }
 
-  /** Signals the current process's group. */
+  /** Signals the current process (and its children). */
   signal(sig: NodeJS.Signals): void {
-    if (this.process) signalGroup(this.process, sig);
+    void this.provisioner.signal(sig).catch((err: Error) => this.log.warn(`Kernel ${this.id}: could not send ${sig}: ${err.message}`));
   }
-}
 
-/** Signals a kernel's process group (falls back to the process alone). */
-function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    try {
-      child.kill(sig);
-    } catch {
-      /* already gone */
-    }
+  /** Last resort at gateway exit: kills what can be killed synchronously. */
+  killNow(): void {
+    this.provisioner.killNow();
   }
 }

@@ -98,5 +98,3 @@ export function countMessage(channel: string, direction: Direction, bytes: numbe
   t.bytes += bytes;
 }
 
-/** Where a kernel runs; one value until other provisioners exist. */
-export const LOCAL_PROVISIONER = 'local-provisioner';

@@ -29,7 +29,7 @@ export async function cullIdleKernels(kernels: KernelManager, cfg: KernelGateway
         : `Culling '${kernel.executionState}' kernel '${kernel.name}' (${kernel.id}) with ${kernel.connections} connections due to ${Math.floor(idleSeconds)} seconds of inactivity.`,
     );
     culled.push(kernel.id);
-    metrics.kernelCulls.inc({ kernelspec: kernel.name, provisioner: metrics.LOCAL_PROVISIONER });
+    metrics.kernelCulls.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName });
     kernels.emit('culled', kernel);
     await kernels.shutdown(kernel.id, dead).catch((err: Error) => log.error(`Culling kernel ${kernel.id} failed: ${err.message}`));
   }

@@ -54,6 +54,27 @@ describe('KernelManager with real kernels', () => {
     assert.ok(timersAfter <= timersBefore, `timers before ${timersBefore}, after ${timersAfter}`);
   });
 
+  test('one lifecycle state, set before the event that announces it', async () => {
+    const kernel = await kernels.start({ name: 'python3' });
+    assert.equal(kernel.state, 'ready');
+    const seen: string[] = [];
+    kernel.on('restarting', () => seen.push(`restarting:${kernel.state}`));
+    kernel.on('ending', () => seen.push(`ending:${kernel.state}`));
+    const pid = kernel.pid;
+    const restart = kernel.restart('requested');
+    assert.equal(kernel.state, 'restarting');
+    await restart;
+    assert.equal(kernel.state, 'ready');
+    assert.notEqual(kernel.pid, pid, 'a new process');
+    assert.equal(kernel.location().provisioner, 'local-provisioner');
+    const ended = kernels.shutdown(kernel.id);
+    assert.equal(kernel.state, 'ending');
+    await ended;
+    assert.equal(kernel.state, 'ended');
+    assert.deepEqual(seen, ['restarting:restarting', 'ending:ending']);
+    await assert.rejects(kernel.restart(), /shutting down/, 'no restart once ended');
+  });
+
   test('retries of a failed start share the launch timeout', async () => {
     const limited = new KernelManager({
       specs: new KernelSpecManager(() => [join(root, 'data')], () => undefined),

@@ -13,6 +13,7 @@ interface StandIn {
   connections: number;
   lastActivity: Date;
   isEnding: boolean;
+  provisionerName: string;
 }
 
 function manager(kernels: StandIn[]): { km: KernelManager; ended: string[]; culledEvents: string[] } {
@@ -29,7 +30,7 @@ function manager(kernels: StandIn[]): { km: KernelManager; ended: string[]; cull
 const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const now = Date.parse('2026-01-01T00:10:00Z');
 const ago = (s: number): Date => new Date(now - s * 1000);
-const kernel = (id: string, over: Partial<StandIn>): StandIn => ({ id, name: 'python3', executionState: 'idle', connections: 0, lastActivity: ago(0), isEnding: false, ...over });
+const kernel = (id: string, over: Partial<StandIn>): StandIn => ({ id, name: 'python3', executionState: 'idle', connections: 0, lastActivity: ago(0), isEnding: false, provisionerName: 'local-provisioner', ...over });
 
 test('only kernels idle past cull_idle_timeout, not busy, without websockets are culled; dead ones always', async () => {
   const cfg = { ...defaultConfig().KernelGatewayApp, cull_idle_timeout: 60 };
