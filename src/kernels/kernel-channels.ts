@@ -33,6 +33,9 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
   private closed = false;
   private readonly handshaken = new Set<RequestChannel>();
   private connectWaiters: (() => void)[] = [];
+  /** The heartbeat socket, made on the first beat; and the beat in flight. */
+  private hb?: Request;
+  private beat?: Promise<boolean>;
 
   constructor(
     private readonly info: ConnectionInfo,
@@ -139,18 +142,31 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
     });
   }
 
-  /** Answers true if the kernel echoes a heartbeat within `timeoutMs`. */
-  async heartbeat(timeoutMs: number): Promise<boolean> {
-    const req = new Request({ linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs });
+  /**
+   * Answers true if the kernel echoes a heartbeat within `timeoutMs`. One REQ socket serves every
+   * beat (relaxed, so a beat that timed out does not wedge it; correlated, so a late echo of an
+   * earlier beat is not taken for this one's); a beat asked for while one is out joins it.
+   */
+  heartbeat(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    this.beat ??= this.beatOnce(timeoutMs).finally(() => (this.beat = undefined));
+    return this.beat;
+  }
+
+  private async beatOnce(timeoutMs: number): Promise<boolean> {
+    if (!this.hb) {
+      this.hb = new Request({ linger: 0, relaxed: true, correlate: true });
+      this.hb.connect(endpoint(this.info, this.info.hb_port));
+    }
+    const hb = this.hb;
+    hb.sendTimeout = timeoutMs;
+    hb.receiveTimeout = timeoutMs;
     try {
-      req.connect(endpoint(this.info, this.info.hb_port));
-      await req.send('ping');
-      await req.receive();
+      await hb.send('ping');
+      await hb.receive();
       return true;
     } catch {
       return false;
-    } finally {
-      req.close();
     }
   }
 
@@ -159,5 +175,6 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
     this.closed = true;
     for (const s of Object.values(this.dealers)) s.close();
     this.iopub.close();
+    this.hb?.close();
   }
 }

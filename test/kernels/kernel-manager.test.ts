@@ -75,6 +75,25 @@ describe('KernelManager with real kernels', () => {
     await assert.rejects(kernel.restart(), /shutting down/, 'no restart once ended');
   });
 
+  test('the heartbeat socket outlives a missed beat: a stopped kernel misses, a continued one answers again', async () => {
+    const kernel = await kernels.start({ name: 'python3' });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal(await kernel.heartbeat(10_000), true, `beat ${i}`);
+      process.kill(kernel.pid!, 'SIGSTOP');
+      assert.equal(await kernel.heartbeat(300), false, 'no echo from a stopped kernel');
+      assert.equal(await kernel.heartbeat(300), false, 'nor on the next beat');
+      process.kill(kernel.pid!, 'SIGCONT');
+      // The echoes of the missed beats may arrive first: correlation drops them.
+      let answered = false;
+      for (let i = 0; i < 20 && !answered; i++) answered = await kernel.heartbeat(2000);
+      assert.ok(answered, 'answers again after SIGCONT');
+      const [a, b] = await Promise.all([kernel.heartbeat(10_000), kernel.heartbeat(10_000)]);
+      assert.ok(a && b, 'two beats at once share one');
+    } finally {
+      await kernels.shutdown(kernel.id, true);
+    }
+  });
+
   test('retries of a failed start share the launch timeout', async () => {
     const limited = new KernelManager({
       specs: new KernelSpecManager(() => [join(root, 'data')], () => undefined),
