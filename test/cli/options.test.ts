@@ -181,6 +181,8 @@ function sample(spec: OptionSpec): [string, unknown] {
       return ['A,B', ['A', 'B']];
     case 'dict':
       return ['k=v', { k: 'v' }];
+    case 'count-dict':
+      return ['python3=2,xpython=1', { python3: 2, xpython: 1 }];
   }
 }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { KernelManager } from '../../kernels/kernel-manager.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
+import type { WarmPoolStatus } from '../../kernels/warm-pool.js';
 import { totals } from '../../observability/metrics.js';
 
 export type GatewayEventType = 'start' | 'start-failure' | 'restart' | 'death' | 'cull' | 'shutdown' | 'refused';
@@ -40,6 +41,8 @@ export interface GatewayStatus {
   rates: { requests_per_second: number; messages_per_second: number; errors_per_second: number };
   totals: { requests: number; errors: number; messages: number };
   kernels: KernelStatus[];
+  /** Per pooled kernelspec: its target, the ready kernels (not yet clients'), hits, misses. */
+  warm_pool: WarmPoolStatus[];
   events: GatewayEvent[];
 }
 
@@ -88,9 +91,9 @@ export class GatewayStatusBoard {
     private readonly kernels: KernelManager,
     private readonly version: string,
   ) {
-    kernels.on('started', (k, ms) => {
+    kernels.on('started', (k, ms, warm) => {
       k.on('state', () => this.statusChanged());
-      this.record('start', `Kernel ${k.name} started in ${ms} ms`, k);
+      this.record('start', warm ? `Kernel ${k.name} handed out by the warm pool in ${ms} ms` : `Kernel ${k.name} started in ${ms} ms`, k);
     });
     kernels.on('start-failed', (name, err) => this.record('start-failure', `A ${name} kernel failed to start: ${err.message}`, undefined, name));
     kernels.on('restarting', (k, reason) => this.record('restart', reason === 'died' ? `Kernel ${k.name} is restarting after it died` : `Kernel ${k.name} is restarting`, k));
@@ -191,6 +194,7 @@ export class GatewayStatusBoard {
           cpu_percent: this.kernelCpu.get(k.id)?.percent ?? null,
         };
       }),
+      warm_pool: this.kernels.warmPoolStatus(),
       events: mergeByTime(this.events, this.refusals),
     };
   }

@@ -47,6 +47,21 @@ const STATUS_MODEL = {
         },
       },
     },
+    warm_pool: {
+      type: 'array',
+      description: 'Per warm-pooled kernelspec (warm_pool): the kernels ready to be handed out (not yet in kernels), launches under way, and the starts served (hits) or started cold (misses).',
+      items: {
+        type: 'object',
+        properties: {
+          kernelspec: { type: 'string' },
+          target: { type: 'integer' },
+          ready: { type: 'array', items: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, pid: { type: 'integer', 'x-nullable': true }, flavour: { type: 'string', enum: ['inherited', 'restricted'], description: "'inherited': for starts without env (the gateway's environment); 'restricted': for starts with one (PATH and env_process_whitelist)." }, ready_since: { type: 'string', format: 'date-time' } } } },
+          starting: { type: 'integer' },
+          hits: { type: 'integer' },
+          misses: { type: 'integer' },
+        },
+      },
+    },
     events: {
       type: 'array',
       description: 'The last 100 events and the last 20 refused requests, oldest first.',
@@ -83,6 +98,26 @@ function liveGauges(kernels: KernelManager): Registry {
     collect() {
       this.reset();
       for (const k of kernels.list()) this.inc({ kernelspec: k.name, execution_state: k.executionState });
+    },
+  });
+  new Gauge({
+    name: 'kernel_gateway_warm_pool_size',
+    help: 'Ready kernels in the warm pool, by kernelspec',
+    labelNames: ['kernelspec'],
+    registers: [live],
+    collect() {
+      this.reset();
+      for (const p of kernels.warmPoolStatus()) this.set({ kernelspec: p.kernelspec }, p.ready.length);
+    },
+  });
+  new Gauge({
+    name: 'kernel_gateway_warm_pool_target',
+    help: 'Ready kernels the warm pool keeps, by kernelspec (warm_pool)',
+    labelNames: ['kernelspec'],
+    registers: [live],
+    collect() {
+      this.reset();
+      for (const p of kernels.warmPoolStatus()) this.set({ kernelspec: p.kernelspec }, p.target);
     },
   });
   new Gauge({
