@@ -8,8 +8,10 @@
 // nothing but warm_pool_ignored_env variables. And a start without an env gives a kernel the
 // gateway's environment, a start with one only PATH and env_process_whitelist (the original's
 // rule): each pool kernel is of one of those two flavours and serves starts of that flavour
-// only. Refills take the flavour of the latest start served or missed; a start that misses
-// only for the flavour retires a ready kernel of the other one, so the pool follows its clients.
+// only. Refills take the flavour of the latest start; a start that misses for the flavour
+// retires a ready kernel of the other one, and so does each start once as many starts in a row
+// as the pool's size asked for one flavour: the pool follows its clients, and a mixed crowd
+// keeps a mixed pool.
 //
 // Refills run in the background, a few launches at a time, and never past max_kernels (the host
 // says when there is room). A pool kernel that dies, or hangs (the host's heartbeat kills it),
@@ -69,8 +71,9 @@ interface Entry {
   target: number;
   ready: PoolKernel[];
   starting: number;
-  /** The flavour refills get: that of the latest start. */
+  /** The flavour refills get: that of the latest start; how many starts in a row asked for it. */
   flavour: EnvFlavour;
+  streak: number;
   hits: number;
   misses: number;
   /** Launches that failed in a row, and when the next may be tried. */
@@ -101,7 +104,7 @@ export class WarmPool {
     private readonly concurrency = defaultRefillConcurrency(),
   ) {
     for (const [name, target] of Object.entries(targets)) {
-      if (target > 0) this.entries.set(name.toLowerCase(), { name: name.toLowerCase(), target, ready: [], starting: 0, flavour: 'inherited', hits: 0, misses: 0, failures: 0, retryAt: 0 });
+      if (target > 0) this.entries.set(name.toLowerCase(), { name: name.toLowerCase(), target, ready: [], starting: 0, flavour: 'inherited', streak: 0, hits: 0, misses: 0, failures: 0, retryAt: 0 });
     }
   }
 
@@ -125,23 +128,29 @@ export class WarmPool {
   take(name: string, start: WarmStart): RunningKernel | undefined {
     const entry = this.entries.get(name);
     if (!entry || !this.open || this.closed) return undefined;
+    let taken: PoolKernel | undefined;
     if (start.compatible) {
+      entry.streak = start.flavour === entry.flavour ? entry.streak + 1 : 1;
       entry.flavour = start.flavour;
       const i = entry.ready.findIndex((p) => p.flavour === start.flavour && p.kernel.alive);
-      if (i >= 0) {
-        const [taken] = entry.ready.splice(i, 1);
-        taken!.unsubscribe();
-        entry.hits++;
-        metrics.warmPoolHits.inc({ kernelspec: name });
-        this.refill();
-        return taken!.kernel;
+      if (i >= 0) [taken] = entry.ready.splice(i, 1);
+      // A miss for the flavour frees a place for the wanted one at once; after a hit, a kernel
+      // of the other flavour goes only once `target` starts in a row asked for this one.
+      if (!taken || entry.streak >= entry.target) {
+        const other = entry.ready.find((p) => p.flavour !== start.flavour);
+        if (other) this.retire(entry, other, `starts now ask for the ${start.flavour} environment`);
       }
-      const other = entry.ready.find((p) => p.flavour !== start.flavour);
-      if (other) this.retire(entry, other, `starts now ask for the ${start.flavour} environment`);
     }
-    entry.misses++;
-    metrics.warmPoolMisses.inc({ kernelspec: name });
-    return undefined;
+    if (!taken) {
+      entry.misses++;
+      metrics.warmPoolMisses.inc({ kernelspec: name });
+      return undefined;
+    }
+    taken.unsubscribe();
+    entry.hits++;
+    metrics.warmPoolHits.inc({ kernelspec: name });
+    this.refill();
+    return taken.kernel;
   }
 
   /** At max_kernels, a start that the pool cannot serve may have a pool kernel's place: the one
