@@ -104,7 +104,7 @@ export function defaultKernelGatewayAppConfig(): KernelGatewayAppConfig {
     max_kernels: null,
     prespawn_count: null,
     warm_pool: {},
-    warm_pool_ignored_env: ['KERNEL_USERNAME', 'KERNEL_WORKING_DIR'],
+    warm_pool_ignored_env: ['KERNEL_USERNAME', 'KERNEL_WORKING_DIR', 'KERNEL_LAUNCH_TIMEOUT'],
     seed_uri: null,
     default_kernel_name: '',
     force_kernel_name: '',

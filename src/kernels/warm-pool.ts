@@ -8,7 +8,8 @@
 // nothing but warm_pool_ignored_env variables. And a start without an env gives a kernel the
 // gateway's environment, a start with one only PATH and env_process_whitelist (the original's
 // rule): each pool kernel is of one of those two flavours and serves starts of that flavour
-// only. Refills take the flavour of the latest start; a start that misses for the flavour
+// only. The first kernels alternate between the flavours; after that, refills take the
+// flavour of the latest start; a start that misses for the flavour
 // retires a ready kernel of the other one, and so does each start once as many starts in a row
 // as the pool's size asked for one flavour: the pool follows its clients, and a mixed crowd
 // keeps a mixed pool.
@@ -71,6 +72,7 @@ interface Entry {
   target: number;
   ready: PoolKernel[];
   starting: number;
+  startingByFlavour: Record<EnvFlavour, number>;
   /** The flavour refills get: that of the latest start; how many starts in a row asked for it. */
   flavour: EnvFlavour;
   streak: number;
@@ -104,7 +106,7 @@ export class WarmPool {
     private readonly concurrency = defaultRefillConcurrency(),
   ) {
     for (const [name, target] of Object.entries(targets)) {
-      if (target > 0) this.entries.set(name.toLowerCase(), { name: name.toLowerCase(), target, ready: [], starting: 0, flavour: 'inherited', streak: 0, hits: 0, misses: 0, failures: 0, retryAt: 0 });
+      if (target > 0) this.entries.set(name.toLowerCase(), { name: name.toLowerCase(), target, ready: [], starting: 0, startingByFlavour: { inherited: 0, restricted: 0 }, flavour: 'inherited', streak: 0, hits: 0, misses: 0, failures: 0, retryAt: 0 });
     }
   }
 
@@ -221,9 +223,10 @@ export class WarmPool {
   }
 
   private launch(entry: Entry): void {
+    const flavour = this.flavourToStart(entry);
     this.launches++;
     entry.starting++;
-    const flavour = entry.flavour;
+    entry.startingByFlavour[flavour]++;
     const t0 = Date.now();
     this.host
       .launchHeld(entry.name, flavour)
@@ -246,8 +249,17 @@ export class WarmPool {
       .finally(() => {
         this.launches--;
         entry.starting--;
+        entry.startingByFlavour[flavour]--;
         this.fill();
       });
+  }
+
+  /** Before any start was seen, both flavours take turns (so that the first start of either
+   *  kind can be served); from then on refills follow the latest start. */
+  private flavourToStart(entry: Entry): EnvFlavour {
+    if (entry.streak > 0) return entry.flavour;
+    const held = (f: EnvFlavour): number => entry.ready.filter((p) => p.flavour === f).length + entry.startingByFlavour[f];
+    return held('inherited') <= held('restricted') ? 'inherited' : 'restricted';
   }
 
   private admit(entry: Entry, kernel: RunningKernel, flavour: EnvFlavour): void {

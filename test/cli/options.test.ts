@@ -106,7 +106,7 @@ describe('command-line forms', () => {
     assert.deepEqual(app([], envWith({ KG_WARM_POOL: 'python3=2,xpython=1' })).warm_pool, { python3: 2, xpython: 1 });
     assert.deepEqual(app(['--KernelGatewayApp.warm_pool=python3=3'], envWith({ KG_WARM_POOL: 'xpython=1' })).warm_pool, { python3: 3 }, 'the command line replaces the env');
     assert.deepEqual(app([]).warm_pool, {});
-    assert.deepEqual(app([]).warm_pool_ignored_env, ['KERNEL_USERNAME', 'KERNEL_WORKING_DIR']);
+    assert.deepEqual(app([]).warm_pool_ignored_env, ['KERNEL_USERNAME', 'KERNEL_WORKING_DIR', 'KERNEL_LAUNCH_TIMEOUT']);
     assert.deepEqual(app([], envWith({ KG_WARM_POOL_IGNORED_ENV: 'KERNEL_WORKING_DIR' })).warm_pool_ignored_env, ['KERNEL_WORKING_DIR']);
     refused(() => load(['--KernelGatewayApp.warm_pool=python3']), /warm_pool: expected entries such as python3=2/);
     refused(() => load(['--KernelGatewayApp.warm_pool=python3=-1']), /warm_pool: expected entries such as python3=2/);

@@ -1,7 +1,7 @@
 // warm_pool through real gateway processes and real kernels: POST /api/kernels and
 // POST /api/sessions are served by a kernel the pool had ready (its id was in the pool's part of
 // /api/gateway/status), which executes and carries the seed; the pool refills; which request
-// envs are served warm (KERNEL_WORKING_DIR alone, in the pool's env flavour) and which start
+// envs are served warm (KERNEL_WORKING_DIR alone, in the start's env flavour) and which start
 // cold (another KERNEL_*); max_kernels counts pool kernels; a pool kernel killed with SIGKILL is
 // replaced; pool kernels are neither listed nor culled; SIGTERM leaves no pool kernel behind.
 // "Served warm" is always told by kernel ids, never by how fast an answer came.
@@ -127,41 +127,36 @@ describe('warm pool', () => {
 
   test('env: KERNEL_WORKING_DIR alone is served warm, in the env flavour of the request; another KERNEL_* starts cold', async () => {
     const { gw } = await gateway('env', ['--KernelGatewayApp.warm_pool=python3=2'], { POOL_TEST_GATEWAY_ONLY: 'gateway' });
-    const inherited = await readyIds(gw, 2, 'inherited');
+    await readyIds(gw, 2);
+    const first = await pool(gw);
+    assert.deepEqual(first.ready.map((k) => k.flavour).sort(), ['inherited', 'restricted'], 'before any start, one kernel of each env flavour');
+    const byFlavour = (f: string): string => first.ready.find((k) => k.flavour === f)!.id;
+
     const plain = await startKernel(gw, {});
-    assert.ok(inherited.includes(plain.id), 'no env: served warm');
+    assert.equal(plain.id, byFlavour('inherited'), 'no env: served warm');
     assert.equal(await printed(gw, plain.id, "import os; print(os.environ.get('POOL_TEST_GATEWAY_ONLY'))"), 'gateway', 'it has the gateway env, as a cold start without env would');
 
-    await readyIds(gw, 2, 'inherited');
-
-    // A start with an env gets only PATH and env_process_whitelist from the gateway: the pool
-    // kernels without env may not serve it. The pool then turns to that flavour.
-    const first = await startKernel(gw, { env: { KERNEL_WORKING_DIR: '/tmp' } });
-    assert.equal(first.status, 201);
-    assert.ok(!inherited.includes(first.id), 'the other flavour is not handed out');
-    assert.equal(await printed(gw, first.id, "import os; print(os.environ.get('POOL_TEST_GATEWAY_ONLY'), os.environ.get('KERNEL_WORKING_DIR'))"), 'None /tmp');
-
-    let restricted: string[] = [];
-    assert.ok(
-      await waitFor(async () => {
-        const p = await pool(gw);
-        restricted = p.ready.filter((k) => k.flavour === 'restricted').map((k) => k.id);
-        return restricted.length > 0 && p.starting === 0;
-      }, 60_000, 100),
-      'the pool starts kernels of the flavour asked for',
-    );
-    const warm = await startKernel(gw, { env: { KERNEL_WORKING_DIR: '/srv/notebooks', KERNEL_USERNAME: 'ann', NOT_WHITELISTED: 'dropped anyway' } });
-    assert.ok(restricted.includes(warm.id), 'KERNEL_WORKING_DIR, KERNEL_USERNAME and a variable env_whitelist drops: served warm');
+    // A start with an env gets only PATH and env_process_whitelist from the gateway.
+    const env = { KERNEL_WORKING_DIR: '/srv/notebooks', KERNEL_USERNAME: 'ann', KERNEL_LAUNCH_TIMEOUT: '40', NOT_WHITELISTED: 'dropped anyway' };
+    const warm = await startKernel(gw, { env });
+    assert.equal(warm.id, byFlavour('restricted'), 'KERNEL_WORKING_DIR, KERNEL_USERNAME, KERNEL_LAUNCH_TIMEOUT and a variable env_whitelist drops: served warm');
     assert.equal(await printed(gw, warm.id, "import os; print(os.environ.get('POOL_TEST_GATEWAY_ONLY'), os.environ['KERNEL_GATEWAY'])"), 'None 1', 'its env is that of a cold start with an env');
-    await readyIds(gw, 2, 'restricted');
 
-    const ready = (await pool(gw)).ready.map((k) => k.id);
+    await readyIds(gw, 2);
+    const mixed = await pool(gw);
+    assert.deepEqual(mixed.ready.map((k) => k.flavour).sort(), ['inherited', 'restricted'], 'refills follow the starts: a mixed crowd keeps a mixed pool');
+
     const cold = await startKernel(gw, { env: { KERNEL_WORKING_DIR: '/tmp', KERNEL_FOO: 'bar' } });
     assert.equal(cold.status, 201);
-    assert.ok(!ready.includes(cold.id), 'KERNEL_FOO: started cold');
-    assert.equal(await printed(gw, cold.id, "import os; print(os.environ['KERNEL_FOO'])"), 'bar');
+    assert.ok(!mixed.ready.some((k) => k.id === cold.id), 'KERNEL_FOO: started cold');
+    assert.equal(await printed(gw, cold.id, "import os; print(os.environ['KERNEL_FOO'], os.environ.get('POOL_TEST_GATEWAY_ONLY'))"), 'bar None');
+
+    // A second start with an env in a row (as many as the pool's size): the pool turns to it.
+    const again = await startKernel(gw, { env: { KERNEL_WORKING_DIR: '/tmp' } });
+    assert.equal(again.id, mixed.ready.find((k) => k.flavour === 'restricted')!.id);
+    await readyIds(gw, 2, 'restricted');
     const counts = await pool(gw);
-    assert.deepEqual([counts.hits, counts.misses], [2, 2]);
+    assert.deepEqual([counts.hits, counts.misses], [3, 1]);
   });
 
   test('max_kernels counts pool kernels: a start the pool cannot serve takes a pool place; no refill past the limit', async () => {
@@ -170,11 +165,11 @@ describe('warm pool', () => {
     const cold = await startKernel(gw, { env: { KERNEL_FOO: 'x' } });
     assert.equal(cold.status, 201, 'at the limit, an env the pool cannot serve is not refused: a pool kernel gives way');
     assert.ok(!prepared.includes(cold.id));
-    const left = (await pool(gw)).ready.map((k) => k.id);
+    const left = (await pool(gw)).ready;
     assert.equal(left.length, 1);
-    const warm = await startKernel(gw, {});
+    const warm = await startKernel(gw, left[0]!.flavour === 'inherited' ? {} : { env: {} });
     assert.equal(warm.status, 201, 'at the limit, a start is served from the pool');
-    assert.equal(warm.id, left[0]);
+    assert.equal(warm.id, left[0]!.id);
     const refused = await fetch(`${gw.url}/api/kernels`, { method: 'POST', body: '{}' });
     assert.equal(refused.status, 403, 'the limit holds: two kernels run, the pool did not refill');
     assert.equal(((await refused.json()) as { message: string }).message, 'Resource Limit');
