@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { lifecycleFigure } from './figures/lifecycle.js';
 import { executeRttFigure } from './figures/execute-rtt.js';
 import { streamingFigure } from './figures/streaming.js';
+import { warmPoolFigure } from './figures/warm-pool.js';
 import { measureIdleRss, memoryAndConcurrencyFigures, type IdleRss } from './figures/memory-concurrency.js';
 import { killLeftovers, processRunning, waitFor } from './lib/procs.js';
 import { pct, type BenchContext, type FigureReport, type TargetCheck } from './lib/report.js';
@@ -42,7 +43,7 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--out=')) args.out = a.slice(6);
     else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6] [--out=FILE] [--update-readme] [--baseline=REV]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6,7] [--out=FILE] [--update-readme] [--baseline=REV]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -173,7 +174,9 @@ async function main(): Promise<number> {
     if (missing.jupyterServer) notes.push(`Jupyter Server NOT MEASURED: ${missing.jupyterServer}; ratios against it are shown as —.`);
     else candidates.push(new JupyterServerSystem(root));
     candidates.push(new DirectSystem(root));
-    for (const s of candidates) {
+    // Figures 6 and 7 start gateways of their own: asked for alone, they need none of these.
+    const needSystems = [1, 2, 3, 4, 5].some(want);
+    for (const s of needSystems ? candidates : []) {
       all.push(s);
       try {
         await s.start();
@@ -233,6 +236,16 @@ async function main(): Promise<number> {
       notes.push(`figure 6 (notebook-http) FAILED: ${(err as Error).message}`);
     }
     log(`[bench] figure 6 took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  if (want(7)) {
+    const t0 = Date.now();
+    log('[bench] figure 7: warm pool');
+    try {
+      show(await warmPoolFigure({ quick: args.quick, log, targets: ctx.targets }));
+    } catch (err) {
+      notes.push(`figure 7 (warm pool) FAILED: ${(err as Error).message}`);
+    }
+    log(`[bench] figure 7 took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
   for (const s of ctx.systems) {

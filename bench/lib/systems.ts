@@ -203,18 +203,28 @@ export class GatewaySystem extends HttpServerSystem {
   readonly label: string;
   readonly formats: ClientFormat[] = ['json', 'v1'];
   private readonly bin: string;
+  private readonly extraArgs: string[];
 
-  /** Without `baseline`: this checkout; with it, the build of another revision (bench/lib/baseline.ts). */
-  constructor(root: string, baseline?: { label: string; bin: string }) {
-    super(root, baseline ? 'baseline' : 'gateway');
+  /** Without `baseline`: this checkout; with it, the build of another revision (bench/lib/baseline.ts).
+   *  `variant`: another instance of this checkout, in its own directory, with extra options. */
+  constructor(root: string, baseline?: { label: string; bin: string }, variant?: { name: string; label: string; args: string[] }) {
+    super(root, baseline ? 'baseline' : (variant?.name ?? 'gateway'));
     this.key = baseline ? 'baseline' : 'gateway';
-    this.label = baseline ? `kernel-gateway @${baseline.label}` : 'kernel-gateway (this)';
+    this.label = baseline ? `kernel-gateway @${baseline.label}` : (variant?.label ?? 'kernel-gateway (this)');
     this.bin = baseline?.bin ?? GATEWAY_BIN;
+    this.extraArgs = variant?.args ?? [];
   }
 
   protected command(port: number): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
     const env = { ...kernelBaseEnv(this.root), JUPYTER_RUNTIME_DIR: join(this.dir, 'runtime') };
-    return { cmd: process.execPath, args: [this.bin, `--port=${port}`, '--ip=127.0.0.1', '--port_retries=0'], env };
+    return { cmd: process.execPath, args: [this.bin, `--port=${port}`, '--ip=127.0.0.1', '--port_retries=0', ...this.extraArgs], env };
+  }
+
+  /** The operator's status document (/api/gateway/status). */
+  async status(): Promise<Record<string, unknown>> {
+    const res = await fetch(`${this.base}/api/gateway/status`, { headers: this.headers });
+    if (!res.ok) throw new Error(`${this.label}: GET /api/gateway/status answered ${res.status}`);
+    return (await res.json()) as Record<string, unknown>;
   }
 }
 

@@ -166,7 +166,7 @@ export function parseArgv(argv: string[]): ParsedArgv {
       setLaunch(out, launch, text);
       continue;
     }
-    if (spec!.type !== 'list' && spec!.type !== 'dict') once(optionId(spec!), key);
+    if (spec!.type !== 'list' && spec!.type !== 'dict' && spec!.type !== 'count-dict') once(optionId(spec!), key);
     out.settings.push({ spec: spec!, text });
   }
   return out;
@@ -281,7 +281,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const value = parseOptionText(spec, text);
     let merged = value;
     if (spec.type === 'list') merged = [...((collected.get(id) as string[] | undefined) ?? []), ...(value as string[])];
-    else if (spec.type === 'dict') merged = { ...((collected.get(id) as Record<string, string> | undefined) ?? {}), ...(value as Record<string, string>) };
+    else if (spec.type === 'dict' || spec.type === 'count-dict') merged = { ...((collected.get(id) as Record<string, unknown> | undefined) ?? {}), ...(value as Record<string, unknown>) };
     collected.set(id, merged);
     set(config, spec, merged);
     sources.set(id, 'command line');

@@ -24,7 +24,7 @@ function wrap(text: string, indent: string, width = 78): string {
 
 function typeName(spec: { type: string; choices?: string[] }): string {
   if (spec.choices) return 'Enum';
-  return ({ string: 'Unicode', 'nullable-string': 'Unicode', int: 'Int', 'nullable-int': 'Int', number: 'Float', bool: 'Bool', list: 'List', dict: 'Dict' } as Record<string, string>)[spec.type]!;
+  return ({ string: 'Unicode', 'nullable-string': 'Unicode', int: 'Int', 'nullable-int': 'Int', number: 'Float', bool: 'Bool', list: 'List', dict: 'Dict', 'count-dict': 'Dict' } as Record<string, string>)[spec.type]!;
 }
 
 /** A value the way the original's help shows it (Python literals). */

@@ -83,6 +83,42 @@ export function parseDict(text: string, spec: OptionSpec): Record<string, string
   return checkDict(spec, v, text);
 }
 
+/**
+ * Names mapped to counts: `{'python3': 2}`, or `python3=2` entries, several separated by commas
+ * (`python3=2,xpython=1`, the env var form; kernelspec names hold no commas).
+ */
+export function parseCountDict(text: string, spec: OptionSpec): Record<string, number> {
+  const t = text.trim();
+  if (t.startsWith('{')) {
+    let v: unknown;
+    try {
+      v = pythonLiteral(t);
+    } catch {
+      throw refuse(spec, "a dict such as {'python3': 2}", text);
+    }
+    return checkCountDict(spec, v, text);
+  }
+  const out: Record<string, number> = {};
+  for (const entry of t.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const count = eq > 0 ? entry.slice(eq + 1).trim() : '';
+    if (!/^\d+$/.test(count)) throw refuse(spec, 'entries such as python3=2 (a name and a count of 0 or more)', text);
+    out[entry.slice(0, eq).trim()] = Number.parseInt(count, 10);
+  }
+  return out;
+}
+
+function checkCountDict(spec: OptionSpec, v: unknown, given: unknown): Record<string, number> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw refuse(spec, "a dict such as {'python3': 2}", given);
+  const out: Record<string, number> = {};
+  for (const [name, count] of Object.entries(v)) {
+    const n = typeof count === 'string' && /^\s*\d+\s*$/.test(count) ? Number.parseInt(count, 10) : count;
+    if (!Number.isInteger(n) || (n as number) < 0) throw refuse(spec, "a dict of counts (0 or more) such as {'python3': 2}", given);
+    out[name] = n as number;
+  }
+  return out;
+}
+
 function checkDict(spec: OptionSpec, v: unknown, given: unknown): Record<string, string> {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
     throw refuse(spec, "a dict of strings such as {'scala': '//'}", given);
@@ -127,12 +163,14 @@ export function parseOptionText(spec: OptionSpec, text: string): unknown {
       return parseList(text, spec);
     case 'dict':
       return parseDict(text, spec);
+    case 'count-dict':
+      return parseCountDict(text, spec);
   }
 }
 
 /** Checks a value from a JSON config file against the option's type (strings are parsed as text). */
 export function checkJsonValue(spec: OptionSpec, value: unknown): unknown {
-  if (typeof value === 'string' && spec.type !== 'list' && spec.type !== 'dict') return parseOptionText(spec, value);
+  if (typeof value === 'string' && spec.type !== 'list' && spec.type !== 'dict' && spec.type !== 'count-dict') return parseOptionText(spec, value);
   switch (spec.type) {
     case 'string':
     case 'nullable-string':
@@ -155,5 +193,8 @@ export function checkJsonValue(spec: OptionSpec, value: unknown): unknown {
       return value;
     case 'dict':
       return checkDict(spec, value, value);
+    case 'count-dict':
+      if (typeof value === 'string') return parseCountDict(value, spec);
+      return checkCountDict(spec, value, value);
   }
 }

@@ -59,6 +59,14 @@ const GATEWAY_OPTIONS: OptionSpec[] = [
   { section: K, name: 'port', type: 'int', env: 'KG_PORT', aliases: ['port'], check: portNumber, help: 'Port on which to listen.' },
   { section: K, name: 'port_retries', type: 'int', env: 'KG_PORT_RETRIES', aliases: ['port_retries'], check: atLeast(0), help: 'Number of ports to try if the specified port is not available.' },
   { section: K, name: 'prespawn_count', type: 'nullable-int', env: 'KG_PRESPAWN_COUNT', check: atLeast(0), help: 'Number of kernels to prespawn using the default language. No prespawn by default.' },
+  {
+    section: K,
+    name: 'warm_pool',
+    type: 'count-dict',
+    env: 'KG_WARM_POOL',
+    help: "Ready kernels to keep per kernelspec: {'python3': 2} or, repeated on the command line, python3=2 (python3=2,xpython=1 in the env var). A start of that kernelspec whose request env holds nothing but warm_pool_ignored_env variables (after env_whitelist and the KERNEL_* rule), and a ready kernel of its env flavour (started with or without an env, as the request), gets one at once, seeded like any other; the pool refills in the background (docs/warm-pool.md). Pool kernels count against max_kernels. Empty by default.",
+  },
+  { section: K, name: 'warm_pool_ignored_env', type: 'list', env: 'KG_WARM_POOL_IGNORED_ENV', help: 'Request env variables that a kernel from the warm pool may be handed out without (it was started before the request): any other kept variable makes the start a cold one. The default holds what Jupyter Server\'s --gateway-url client sends (KERNEL_LAUNCH_TIMEOUT too: its own setting, a limit a ready kernel meets). A comma-separated list in the env var.' },
   { section: K, name: 'seed_uri', type: 'nullable-string', env: 'KG_SEED_URI', aliases: ['seed_uri'], help: 'Runs the notebook (.ipynb) at the given URI on every kernel launched. No seed by default.' },
   {
     section: K,

@@ -26,6 +26,10 @@ export interface KernelGatewayAppConfig {
   client_ca: string | null;
   max_kernels: number | null;
   prespawn_count: number | null;
+  /** Ready kernels to keep per kernelspec name, handed out by kernel starts (issue 14). */
+  warm_pool: Record<string, number>;
+  /** Request env variables that do not keep a start from being served from the warm pool. */
+  warm_pool_ignored_env: string[];
   seed_uri: string | null;
   default_kernel_name: string;
   force_kernel_name: string;
@@ -99,6 +103,8 @@ export function defaultKernelGatewayAppConfig(): KernelGatewayAppConfig {
     client_ca: null,
     max_kernels: null,
     prespawn_count: null,
+    warm_pool: {},
+    warm_pool_ignored_env: ['KERNEL_USERNAME', 'KERNEL_WORKING_DIR', 'KERNEL_LAUNCH_TIMEOUT'],
     seed_uri: null,
     default_kernel_name: '',
     force_kernel_name: '',

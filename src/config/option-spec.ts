@@ -3,7 +3,8 @@
 import type { GatewayConfig } from './gateway-config.js';
 
 export type Section = keyof GatewayConfig;
-export type OptionType = 'string' | 'nullable-string' | 'int' | 'nullable-int' | 'number' | 'bool' | 'list' | 'dict';
+/** 'count-dict': names mapped to non-negative integers (warm_pool: kernelspec -> kernels). */
+export type OptionType = 'string' | 'nullable-string' | 'int' | 'nullable-int' | 'number' | 'bool' | 'list' | 'dict' | 'count-dict';
 
 export interface OptionSpec {
   section: Section;

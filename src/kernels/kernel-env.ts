@@ -13,6 +13,11 @@ export interface KernelEnvPolicy {
   requestWhitelist: string[];
 }
 
+/** The request's variables a kernel gets: KERNEL_* and the personality's whitelist. */
+export function keptRequestVariables(requestEnv: Record<string, string> | undefined, requestWhitelist: string[]): string[] {
+  return Object.keys(requestEnv ?? {}).filter((name) => name.startsWith('KERNEL_') || requestWhitelist.includes(name));
+}
+
 export function kernelEnvironment(
   gatewayEnv: NodeJS.ProcessEnv,
   requestEnv: Record<string, string> | undefined,
@@ -30,9 +35,7 @@ export function kernelEnvironment(
   } else {
     env.PATH = gatewayEnv.PATH ?? '';
     for (const name of policy.processWhitelist) inherit(name);
-    for (const [name, value] of Object.entries(requestEnv)) {
-      if (name.startsWith('KERNEL_') || policy.requestWhitelist.includes(name)) env[name] = String(value);
-    }
+    for (const name of keptRequestVariables(requestEnv, policy.requestWhitelist)) env[name] = String(requestEnv[name]);
   }
   Object.assign(env, specEnv);
   delete env.KG_AUTH_TOKEN;

@@ -1,14 +1,16 @@
 // All kernels of one gateway: starting them (kernel name policy, max_kernels counted
-// atomically with launches in flight), finding, restarting and ending them, and restarting
-// a kernel that dies on its own. Knows nothing of HTTP.
+// atomically with launches in flight and warm pool kernels), finding, restarting and ending
+// them, and restarting a kernel that dies on its own. A start is served from the warm pool
+// (warm-pool.ts) when it has a ready kernel the start may take. Knows nothing of HTTP.
 import { EventEmitter } from 'node:events';
-import { kernelEnvironment, type KernelEnvPolicy } from './kernel-env.js';
-import type { KernelSpecManager } from './kernelspecs.js';
+import { kernelEnvironment, keptRequestVariables, type KernelEnvPolicy } from './kernel-env.js';
+import type { KernelSpecEntry, KernelSpecManager } from './kernelspecs.js';
 import type { Logger } from './logger.js';
 import * as metrics from '../observability/metrics.js';
 import { RunningKernel, type LaunchOptions, type RestartReason } from './running-kernel.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { seedKernel, type SeedPlan } from './seeding.js';
+import { WarmPool, type EnvFlavour, type WarmPoolHost, type WarmPoolStatus, type WarmStart } from './warm-pool.js';
 import { LocalProvisioner, LOCAL_PROVISIONER } from './provisioners/local-provisioner.js';
 import { ProvisionerRegistry } from './provisioners/registry.js';
 import { KernelLaunchError, RetryableLaunchError, NoSuchKernelSpecError, KernelLimitError, UnknownProvisionerError } from '../errors.js';
@@ -32,6 +34,9 @@ export interface KernelManagerOptions {
   /** Heartbeat period in ms (0: no heartbeat checks). */
   heartbeatIntervalMs?: number;
   gatewayEnv?: NodeJS.ProcessEnv;
+  /** Ready kernels to keep per kernelspec (warm_pool), and the request variables a pool
+   *  kernel may be handed out without (warm_pool_ignored_env). */
+  warmPool?: { targets: Record<string, number>; ignoredEnv: string[]; concurrency?: number };
   /** The provisioners kernelspecs may name (default: the local one only). */
   provisioners?: ProvisionerRegistry;
 }
@@ -47,7 +52,8 @@ export interface StartRequest {
 }
 
 export interface KernelManagerEvents {
-  started: [kernel: RunningKernel, durationMs: number];
+  /** A kernel is there for clients: just started, or handed out by the warm pool (`warm`). */
+  started: [kernel: RunningKernel, durationMs: number, warm: boolean];
   /** A start that got as far as launching failed. */
   'start-failed': [kernelName: string, error: Error];
   restarting: [kernel: RunningKernel, reason: RestartReason];
@@ -62,6 +68,9 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
   private launching = 0;
   private readonly restartTimes = new Map<string, number[]>();
   private readonly heartbeats = new Map<string, HeartbeatMonitor>();
+  /** Warm pool kernels (ready, not yet handed out): counted against max_kernels, not listed. */
+  private readonly held = new Set<RunningKernel>();
+  private readonly warm?: WarmPool;
   /** Every kernel from spawn until its process is ended: launching and ending ones included. */
   private readonly live = new Set<RunningKernel>();
   private closing = false;
@@ -76,6 +85,11 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     for (const entry of opts.specs.findAll().values()) {
       const problem = this.provisioners.problem(entry);
       if (problem) opts.log.warn(`${problem}: starting it will fail`);
+    }
+    const pool = opts.warmPool;
+    if (pool && Object.values(pool.targets).some((n) => n > 0)) {
+      const host: WarmPoolHost = { launchHeld: (name, flavour) => this.launchHeld(name, flavour), discardHeld: (k) => this.discardHeld(k), hasRoom: () => this.hasRoom() };
+      this.warm = new WarmPool(host, pool.targets, opts.log, pool.concurrency);
     }
   }
 
@@ -94,55 +108,133 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     const spec = this.opts.specs.get(name);
     if (!spec) throw new NoSuchKernelSpecError(`No such kernel named ${name}`);
     if (this.closing) throw new KernelLaunchError('The gateway is shutting down');
-    const max = this.opts.maxKernels;
-    if (max !== undefined && max !== null && this.kernels.size + this.launching >= max) {
-      throw new KernelLimitError(`Maximum number of kernels (${max}) reached`);
+    const t0 = Date.now();
+    // Everything up to launching++ runs in this turn: a ready pool kernel, or a place under
+    // max_kernels, is claimed before any other start or refill can take it.
+    const warm = this.warm?.take(name, this.warmStart(request));
+    if (warm) return this.handOut(warm, t0);
+    if (!this.hasRoom() && !this.warm?.giveWay()) {
+      throw new KernelLimitError(`Maximum number of kernels (${this.opts.maxKernels}) reached`);
     }
     this.launching++;
-    const t0 = Date.now();
-    const provisioner = this.provisioners.nameFor(spec);
     try {
-      const problem = this.provisioners.problem(spec);
-      if (problem) throw new UnknownProvisionerError(problem);
-      const policy = { processWhitelist: this.opts.envPolicy.processWhitelist, requestWhitelist: request.envWhitelist ?? [] };
-      const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, request.env, spec.spec.env, policy);
-      const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(request.env), log: this.opts.log, track: (k) => this.track(k) });
-      if (this.closing) {
-        await kernel.shutdown(true);
-        throw new KernelLaunchError('The gateway is shutting down');
-      }
-      if (this.seed) {
-        try {
-          await seedKernel(kernel, this.seed);
-        } catch (err) {
-          await kernel.shutdown(true);
-          throw err;
-        }
-      }
-      this.kernels.set(kernel.id, kernel);
-      kernel.on('died', () => {
-        metrics.kernelDeaths.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName });
-        this.emit('died', kernel);
-        void this.onDied(kernel);
-      });
-      kernel.on('restarting', (reason) => {
-        metrics.kernelRestarts.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName, reason });
-        this.emit('restarting', kernel, reason);
-      });
-      this.heartbeats.set(kernel.id, new HeartbeatMonitor(kernel, this.opts.heartbeatIntervalMs ?? 0, (k) => this.onFlatline(k)).start());
-      const durationMs = Date.now() - t0;
-      this.opts.log.info(`Kernel started: ${kernel.id} (${kernel.name}, ${describeLocation(kernel)})`);
-      metrics.kernelStarts.inc({ kernelspec: name, provisioner: kernel.provisionerName });
-      metrics.kernelStartDuration.observe({ kernelspec: name, provisioner: kernel.provisionerName }, durationMs / 1000);
-      this.emit('started', kernel, durationMs);
+      const kernel = await this.launchSeeded(spec, request.env, request.envWhitelist ?? []);
+      this.register(kernel, t0, false);
       return kernel;
     } catch (err) {
-      metrics.kernelStartFailures.inc({ kernelspec: name, provisioner });
+      metrics.kernelStartFailures.inc({ kernelspec: name, provisioner: this.provisioners.nameFor(spec) });
+      this.emit('start-failed', name, err as Error);
+      throw err;
+    } finally {
+      this.launching--;
+      this.warm?.refill();
+    }
+  }
+
+  /** Whether one more kernel fits under max_kernels: running, launching and pool kernels count. */
+  private hasRoom(): boolean {
+    const max = this.opts.maxKernels;
+    return max === undefined || max === null || this.kernels.size + this.launching + this.held.size < max;
+  }
+
+  /** How the warm pool sees a start: the env flavour it needs, and whether its kept env is
+   *  only variables the pool may ignore. */
+  private warmStart(request: StartRequest): WarmStart {
+    const kept = keptRequestVariables(request.env, request.envWhitelist ?? []);
+    const ignored = this.opts.warmPool?.ignoredEnv ?? [];
+    return { flavour: request.env === undefined ? 'inherited' : 'restricted', compatible: kept.every((v) => ignored.includes(v)) };
+  }
+
+  /** Launches and seeds a kernel; it is ended again if either fails or the gateway is closing. */
+  private async launchSeeded(spec: KernelSpecEntry, requestEnv: Record<string, string> | undefined, requestWhitelist: string[]): Promise<RunningKernel> {
+    const problem = this.provisioners.problem(spec);
+    if (problem) throw new UnknownProvisionerError(problem);
+    const policy = { processWhitelist: this.opts.envPolicy.processWhitelist, requestWhitelist };
+    const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, requestEnv, spec.spec.env, policy);
+    const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(requestEnv), log: this.opts.log, track: (k) => this.track(k) });
+    if (this.closing) {
+      await kernel.shutdown(true);
+      throw new KernelLaunchError('The gateway is shutting down');
+    }
+    if (this.seed) {
+      try {
+        await seedKernel(kernel, this.seed);
+      } catch (err) {
+        await kernel.shutdown(true);
+        throw err;
+      }
+    }
+    return kernel;
+  }
+
+  /** A kernel joins the table: clients can find it, its deaths are restarted, it is announced. */
+  private register(kernel: RunningKernel, t0: number, warm: boolean): void {
+    this.kernels.set(kernel.id, kernel);
+    kernel.on('died', () => {
+      metrics.kernelDeaths.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName });
+      this.emit('died', kernel);
+      void this.onDied(kernel);
+    });
+    kernel.on('restarting', (reason) => {
+      metrics.kernelRestarts.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName, reason });
+      this.emit('restarting', kernel, reason);
+    });
+    if (!this.heartbeats.has(kernel.id)) this.watchHeartbeat(kernel);
+    const durationMs = Date.now() - t0;
+    this.opts.log.info(`Kernel started: ${kernel.id} (${kernel.name}, ${describeLocation(kernel)}${warm ? ', from the warm pool' : ''})`);
+    metrics.kernelStarts.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName });
+    metrics.kernelStartDuration.observe({ kernelspec: kernel.name, provisioner: kernel.provisionerName }, durationMs / 1000);
+    this.emit('started', kernel, durationMs, warm);
+  }
+
+  private watchHeartbeat(kernel: RunningKernel): void {
+    this.heartbeats.set(kernel.id, new HeartbeatMonitor(kernel, this.opts.heartbeatIntervalMs ?? 0, (k) => this.onFlatline(k)).start());
+  }
+
+  /** A pool kernel becomes a kernel like any other, as if it had just started. */
+  private handOut(kernel: RunningKernel, t0: number): RunningKernel {
+    this.held.delete(kernel);
+    kernel.markStarted();
+    this.register(kernel, t0, true);
+    return kernel;
+  }
+
+  /** For the warm pool: a seeded kernel kept out of the table (not listed, culled or restarted),
+   *  counted against max_kernels from the moment it is asked for. */
+  private async launchHeld(name: string, flavour: EnvFlavour): Promise<RunningKernel> {
+    const spec = this.opts.specs.get(name);
+    if (!spec) throw new NoSuchKernelSpecError(`No such kernel named ${name}`);
+    if (this.closing) throw new KernelLaunchError('The gateway is shutting down');
+    this.launching++;
+    try {
+      const kernel = await this.launchSeeded(spec, flavour === 'restricted' ? {} : undefined, []);
+      this.held.add(kernel);
+      this.watchHeartbeat(kernel);
+      return kernel;
+    } catch (err) {
+      metrics.kernelStartFailures.inc({ kernelspec: name, provisioner: this.provisioners.nameFor(spec) });
       this.emit('start-failed', name, err as Error);
       throw err;
     } finally {
       this.launching--;
     }
+  }
+
+  private discardHeld(kernel: RunningKernel): Promise<void> {
+    this.held.delete(kernel);
+    this.heartbeats.get(kernel.id)?.stop();
+    this.heartbeats.delete(kernel.id);
+    return kernel.shutdown(true);
+  }
+
+  /** Starts filling the warm pool (after prespawn_count, which keeps its own meaning). */
+  startWarmPool(): void {
+    this.warm?.start();
+  }
+
+  /** The warm pool's kernelspecs, ready kernels, hits and misses (empty without a pool). */
+  warmPoolStatus(): WarmPoolStatus[] {
+    return this.warm?.status() ?? [];
   }
 
   private track(kernel: RunningKernel): void {
@@ -199,13 +291,14 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     await kernel.shutdown(now);
     this.opts.log.info(`Kernel shut down: ${id}`);
     this.emit('removed', kernel);
+    this.warm?.refill();
     return true;
   }
 
   /** Ends every kernel, those still launching too; no kernel starts after this. */
   async shutdownAll(now = false): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.kernels.keys()].map((id) => this.shutdown(id, now)));
+    await Promise.all([...[...this.kernels.keys()].map((id) => this.shutdown(id, now)), this.warm?.close()]);
     await Promise.all([...this.live].map((k) => k.shutdown(true)));
   }
 

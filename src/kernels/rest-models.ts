@@ -58,3 +58,36 @@ export const KERNELSPEC_MODEL = {
 } as const;
 
 export type KernelSpecModel = FromSchema<typeof KERNELSPEC_MODEL>;
+
+/** One warm-pooled kernelspec as the operator's status document shows it. */
+export const WARM_POOL_STATUS_MODEL = {
+  type: 'object',
+  properties: {
+    kernelspec: { type: 'string' },
+    target: { type: 'integer' },
+    ready: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          pid: { type: 'integer', 'x-nullable': true },
+          flavour: { type: 'string', enum: ['inherited', 'restricted'], description: "'inherited': for starts without env (the gateway's environment); 'restricted': for starts with one (PATH and env_process_whitelist)." },
+          ready_since: { type: 'string', format: 'date-time' },
+        },
+        required: ['id', 'pid', 'flavour', 'ready_since'],
+        additionalProperties: false,
+      },
+    },
+    starting: { type: 'integer' },
+    hits: { type: 'integer' },
+    misses: { type: 'integer' },
+  },
+  required: ['kernelspec', 'target', 'ready', 'starting', 'hits', 'misses'],
+  additionalProperties: false,
+} as const;
+
+type WarmPoolKernel = FromSchema<(typeof WARM_POOL_STATUS_MODEL)['properties']['ready']['items']>;
+/** Swagger 2.0 has no null type: x-nullable says it to readers, this says it to the compiler. */
+export type WarmPoolKernelStatus = Omit<WarmPoolKernel, 'pid'> & { pid: number | null };
+export type WarmPoolStatus = Omit<FromSchema<typeof WARM_POOL_STATUS_MODEL>, 'ready'> & { ready: WarmPoolKernelStatus[] };

@@ -73,8 +73,9 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   executionState = 'starting';
   lastActivity = new Date();
   connections = 0;
-  /** When this kernel was first launched, and how many times it was restarted since. */
-  readonly startedAt = new Date();
+  /** When this kernel was first launched (or handed out by the warm pool), and how many times
+   *  it was restarted since. */
+  startedAt = new Date();
   restarts = 0;
   /** The session id the gateway uses for the requests it makes itself. */
   readonly session = randomUUID();
@@ -152,6 +153,18 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
 
   touch(): void {
     this.lastActivity = new Date();
+  }
+
+  /** Whether the process is running and not being ended (a dead one may not have been reported yet). */
+  get alive(): boolean {
+    return this.lifecycle === 'ready' && this.executionState !== 'dead' && this.current !== undefined && !this.current.over;
+  }
+
+  /** A kernel started ahead of time is handed out: from now on it is as new as a fresh one
+   *  (its uptime and idle time count from here, so the culler does not see it as old). */
+  markStarted(): void {
+    this.startedAt = new Date();
+    this.touch();
   }
 
   /** Sends a client's message; while the kernel (re)starts it waits until iopub is connected,

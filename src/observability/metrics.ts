@@ -26,9 +26,12 @@ export const kernelStartFailures = counter({ name: 'kernel_gateway_kernel_start_
 export const kernelRestarts = counter({ name: 'kernel_gateway_kernel_restarts_total', help: 'Kernel restarts, asked for or after a death', labelNames: ['kernelspec', 'provisioner', 'reason'] as const });
 export const kernelDeaths = counter({ name: 'kernel_gateway_kernel_deaths_total', help: 'Kernels that died without being asked to', labelNames: ['kernelspec', 'provisioner'] as const });
 export const kernelCulls = counter({ name: 'kernel_gateway_kernel_culls_total', help: 'Kernels shut down by the idle culler', labelNames: ['kernelspec', 'provisioner'] as const });
+// The warm pool's size is live state (see the /metrics route); its hits and misses are events.
+export const warmPoolHits = counter({ name: 'kernel_gateway_warm_pool_hits_total', help: 'Kernel starts served at once by a ready kernel of the warm pool', labelNames: ['kernelspec'] as const });
+export const warmPoolMisses = counter({ name: 'kernel_gateway_warm_pool_misses_total', help: 'Starts of a warm-pooled kernelspec that started cold (no ready kernel, or a request env the pool cannot serve)', labelNames: ['kernelspec'] as const });
 export const kernelStartDuration = new Histogram({
   name: 'kernel_gateway_kernel_start_duration_seconds',
-  help: 'Time from a start request until the kernel answered kernel_info (and was seeded)',
+  help: 'Time from a start request until the kernel answered kernel_info (and was seeded), or until a warm pool kernel was handed out',
   labelNames: ['kernelspec', 'provisioner'] as const,
   buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 20, 60],
   registers: [registry],

@@ -88,6 +88,24 @@ async function listenWithRetries(app: FastifyInstance, ip: string, port: number,
   throw new StartupError(`No available port could be found in ${port}..${port + retries} (port_retries=${retries})`);
 }
 
+/** warm_pool's entries with a count, checked: each names an installed kernelspec. */
+function warmPoolTargets(cfg: GatewayConfig['KernelGatewayApp'], specs: KernelSpecManager, log: PinoLogger): Record<string, number> {
+  const targets: Record<string, number> = {};
+  for (const [name, count] of Object.entries(cfg.warm_pool)) {
+    if (count <= 0) continue;
+    if (!specs.get(name.toLowerCase())) throw new StartupError(`warm_pool: no such kernel named ${name}`);
+    targets[name.toLowerCase()] = count;
+  }
+  const pooled = Object.keys(targets);
+  const forced = cfg.force_kernel_name.toLowerCase();
+  if (forced && pooled.some((n) => n !== forced)) log.warn(`warm_pool: every start is for ${forced} (force_kernel_name); the pool's other kernelspecs are never handed out`);
+  const total = Object.values(targets).reduce((a, b) => a + b, 0) + (cfg.prespawn_count ?? 0);
+  if (cfg.max_kernels !== null && pooled.length > 0 && total > cfg.max_kernels) {
+    log.warn(`warm_pool and prespawn_count ask for ${total} kernels, more than max_kernels ${cfg.max_kernels}: the pool fills only up to the limit`);
+  }
+  return targets;
+}
+
 export async function startGateway(config: GatewayConfig, opts: { logger?: PinoLogger; env?: NodeJS.ProcessEnv } = {}): Promise<Gateway> {
   const cfg = config.KernelGatewayApp;
   const env = opts.env ?? process.env;
@@ -118,6 +136,8 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     log.warn('No kernelspec is installed: kernels cannot start. Install one, e.g. `apt-get install python3-ipykernel` (Debian) or `pip install ipykernel`.');
   }
 
+  const warmPool = warmPoolTargets(cfg, specs, log);
+
   const createPersonality = await loadPersonality(cfg.api).catch((err: Error) => {
     throw new StartupError(err.message, { cause: err });
   });
@@ -135,6 +155,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     envPolicy: { processWhitelist: cfg.env_process_whitelist },
     log: klog,
     gatewayEnv: env,
+    warmPool: { targets: warmPool, ignoredEnv: cfg.warm_pool_ignored_env },
   });
 
   let personality: Personality;
@@ -229,6 +250,9 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     await kernels.shutdownAll(true);
     throw new StartupError(`Start-up failed: ${(err as Error).message}`, { cause: err });
   }
+
+  // After prespawn_count's kernels, which start cold as before; the pool fills in the background.
+  kernels.startWarmPool();
 
   let port: number;
   try {

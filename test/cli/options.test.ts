@@ -100,6 +100,20 @@ describe('command-line forms', () => {
     refused(() => load(['--NotebookHTTPPersonality.comment_prefix=nothing']), /comment_prefix: expected a dict/);
   });
 
+  test("warm_pool: name=count repeated or comma-separated, {'python3': 2}, KG_WARM_POOL, a JSON object of counts", () => {
+    assert.deepEqual(app(['--KernelGatewayApp.warm_pool=python3=2', '--KernelGatewayApp.warm_pool=xpython=1']).warm_pool, { python3: 2, xpython: 1 });
+    assert.deepEqual(app(["--KernelGatewayApp.warm_pool={'python3': 2, 'xpython': '1'}"]).warm_pool, { python3: 2, xpython: 1 });
+    assert.deepEqual(app([], envWith({ KG_WARM_POOL: 'python3=2,xpython=1' })).warm_pool, { python3: 2, xpython: 1 });
+    assert.deepEqual(app(['--KernelGatewayApp.warm_pool=python3=3'], envWith({ KG_WARM_POOL: 'xpython=1' })).warm_pool, { python3: 3 }, 'the command line replaces the env');
+    assert.deepEqual(app([]).warm_pool, {});
+    assert.deepEqual(app([]).warm_pool_ignored_env, ['KERNEL_USERNAME', 'KERNEL_WORKING_DIR', 'KERNEL_LAUNCH_TIMEOUT']);
+    assert.deepEqual(app([], envWith({ KG_WARM_POOL_IGNORED_ENV: 'KERNEL_WORKING_DIR' })).warm_pool_ignored_env, ['KERNEL_WORKING_DIR']);
+    refused(() => load(['--KernelGatewayApp.warm_pool=python3']), /warm_pool: expected entries such as python3=2/);
+    refused(() => load(['--KernelGatewayApp.warm_pool=python3=-1']), /warm_pool: expected entries such as python3=2/);
+    refused(() => load(["--KernelGatewayApp.warm_pool={'python3': 'two'}"]), /warm_pool: expected a dict of counts/);
+    assert.match(helpText(true), /--KernelGatewayApp\.warm_pool=<Dict>\n    Default: \{\}/);
+  });
+
   test('a scalar given twice is an error, also through an alias; empty values mean None where allowed', () => {
     refused(() => parseArgv(['--port=1', '--port=2']), /KernelGatewayApp\.port was given more than once/);
     refused(() => parseArgv(['--port=1', '--KernelGatewayApp.port', '2']), /KernelGatewayApp\.port was given more than once/);
@@ -181,6 +195,8 @@ function sample(spec: OptionSpec): [string, unknown] {
       return ['A,B', ['A', 'B']];
     case 'dict':
       return ['k=v', { k: 'v' }];
+    case 'count-dict':
+      return ['python3=2,xpython=1', { python3: 2, xpython: 1 }];
   }
 }
 
@@ -243,6 +259,11 @@ describe('config files', () => {
       assert.deepEqual(config.NotebookHTTPPersonality.comment_prefix, { r: '#' });
       assert.deepEqual(configFiles, [path]);
     }
+  });
+
+  test('warm_pool in a config file: an object of counts', () => {
+    assert.deepEqual(app(['--config', file('pool.json', JSON.stringify({ KernelGatewayApp: { warm_pool: { python3: 2 } } }))]).warm_pool, { python3: 2 });
+    refused(() => load(['--config', file('bad-pool.json', JSON.stringify({ KernelGatewayApp: { warm_pool: { python3: 1.5 } } }))]), /warm_pool: expected a dict of counts/);
   });
 
   test('the Jupyter config dirs are searched, the user dir winning over JUPYTER_CONFIG_PATH; config_file_name changes the name', () => {

@@ -68,12 +68,12 @@ const DOCS = {
   start: {
     summary: 'Start a kernel',
     tags: ['kernels'],
-    description: 'Starts a kernel and answers once it replies to kernel_info_request (and, with seed_uri, once the seed notebook ran in it).',
+    description: 'Starts a kernel and answers once it replies to kernel_info_request (and, with seed_uri, once the seed notebook ran in it). With warm_pool, a start whose env allows it is answered at once with a kernel started (and seeded) ahead of time.',
     body: KERNEL_START_BODY,
     response: {
       201: respond('The new kernel.', ref(KERNEL_MODEL), LOCATION_HEADER),
       400: errorResponse('The body is not valid JSON, or not of the shape above.'),
-      403: errorResponse('max_kernels kernels already run or start ("Resource Limit").'),
+      403: errorResponse('max_kernels kernels already run or start, warm pool kernels included, and none of those could serve or give way ("Resource Limit").'),
       500: errorResponse('No such kernelspec, or the kernel failed to start or to run the seed notebook.'),
     },
   },

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { KernelManager } from '../../kernels/kernel-manager.js';
 import type { RunningKernel } from '../../kernels/running-kernel.js';
+import type { WarmPoolStatus } from '../../kernels/warm-pool.js';
 import { totals } from '../../observability/metrics.js';
 import type { GatewayEvent, GatewayEventType, GatewayStatus, KernelStatus } from './status-model.js';
 
@@ -56,9 +57,9 @@ export class GatewayStatusBoard {
     private readonly kernels: KernelManager,
     private readonly version: string,
   ) {
-    kernels.on('started', (k, ms) => {
+    kernels.on('started', (k, ms, warm) => {
       k.on('state', () => this.statusChanged());
-      this.record('start', `Kernel ${k.name} started in ${ms} ms`, k);
+      this.record('start', warm ? `Kernel ${k.name} handed out by the warm pool in ${ms} ms` : `Kernel ${k.name} started in ${ms} ms`, k);
     });
     kernels.on('start-failed', (name, err) => this.record('start-failure', `A ${name} kernel failed to start: ${err.message}`, undefined, name));
     kernels.on('restarting', (k, reason) => this.record('restart', reason === 'died' ? `Kernel ${k.name} is restarting after it died` : `Kernel ${k.name} is restarting`, k));
@@ -159,6 +160,7 @@ export class GatewayStatusBoard {
           cpu_percent: this.kernelCpu.get(k.id)?.percent ?? null,
         };
       }),
+      warm_pool: this.kernels.warmPoolStatus(),
       events: mergeByTime(this.events, this.refusals),
     };
   }

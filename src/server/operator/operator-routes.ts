@@ -50,6 +50,26 @@ function liveGauges(kernels: KernelManager): Registry {
     },
   });
   new Gauge({
+    name: 'kernel_gateway_warm_pool_size',
+    help: 'Ready kernels in the warm pool, by kernelspec',
+    labelNames: ['kernelspec'],
+    registers: [live],
+    collect() {
+      this.reset();
+      for (const p of kernels.warmPoolStatus()) this.set({ kernelspec: p.kernelspec }, p.ready.length);
+    },
+  });
+  new Gauge({
+    name: 'kernel_gateway_warm_pool_target',
+    help: 'Ready kernels the warm pool keeps, by kernelspec (warm_pool)',
+    labelNames: ['kernelspec'],
+    registers: [live],
+    collect() {
+      this.reset();
+      for (const p of kernels.warmPoolStatus()) this.set({ kernelspec: p.kernelspec }, p.target);
+    },
+  });
+  new Gauge({
     name: 'kernel_gateway_websocket_connections',
     help: 'Open websocket connections to kernels',
     registers: [live],

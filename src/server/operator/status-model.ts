@@ -2,6 +2,7 @@
 // Schema, documented in /api/swagger.json, and the types the status board builds, derived from
 // it (json-schema-to-ts, types only; the dashboard's client imports these types too).
 import type { FromSchema } from 'json-schema-to-ts';
+import { WARM_POOL_STATUS_MODEL, type WarmPoolStatus } from '../../kernels/rest-models.js';
 
 const NULL_ELSEWHERE = 'Local kernels only; null otherwise.';
 
@@ -63,9 +64,14 @@ export const STATUS_MODEL = {
       additionalProperties: false,
     },
     kernels: { type: 'array', items: KERNEL_STATUS_MODEL },
+    warm_pool: {
+      type: 'array',
+      description: 'Per warm-pooled kernelspec (warm_pool): the kernels ready to be handed out (not yet in kernels), launches under way, and the starts served (hits) or started cold (misses).',
+      items: WARM_POOL_STATUS_MODEL,
+    },
     events: { type: 'array', description: 'The last 100 events and the last 20 refused requests, oldest first.', items: GATEWAY_EVENT_MODEL },
   },
-  required: ['version', 'started', 'uptime_seconds', 'process', 'rates', 'totals', 'kernels', 'events'],
+  required: ['version', 'started', 'uptime_seconds', 'process', 'rates', 'totals', 'kernels', 'warm_pool', 'events'],
   additionalProperties: false,
 } as const;
 
@@ -75,4 +81,4 @@ type Nullable<T, K extends keyof T> = Omit<T, K> & { [P in K]: T[P] | null };
 export type KernelStatus = Nullable<FromSchema<typeof KERNEL_STATUS_MODEL>, 'pid' | 'memory_bytes' | 'cpu_percent'>;
 export type GatewayEvent = FromSchema<typeof GATEWAY_EVENT_MODEL>;
 export type GatewayEventType = GatewayEvent['type'];
-export type GatewayStatus = Omit<FromSchema<typeof STATUS_MODEL>, 'kernels'> & { kernels: KernelStatus[] };
+export type GatewayStatus = Omit<FromSchema<typeof STATUS_MODEL>, 'kernels' | 'warm_pool'> & { kernels: KernelStatus[]; warm_pool: WarmPoolStatus[] };
