@@ -143,6 +143,33 @@ export class KernelChannelsUnreachableError extends RetryableLaunchError {
   static override readonly code: string = 'KG_ERR_KERNEL_CHANNELS_UNREACHABLE';
 }
 
+// ---- Enterprise Gateway's launch protocol (remote kernels) ------------------------------------
+
+/** A launcher sent no usable connection info within its launch timeout. */
+export class LaunchResponseTimeoutError extends KernelLaunchError {
+  static override readonly code: string = 'KG_ERR_LAUNCH_RESPONSE_TIMEOUT';
+}
+
+/** A launch's wait for its connection info was given up (the kernel was ended, or the listener closed). */
+export class LaunchCancelledError extends KernelLaunchError {
+  static override readonly code: string = 'KG_ERR_LAUNCH_CANCELLED';
+}
+
+/** What arrived on the response port is not a payload of a kernel being launched (logged, dropped). */
+export class LaunchPayloadError extends GatewayError {
+  static override readonly code: string = 'KG_ERR_LAUNCH_PAYLOAD';
+}
+
+/** The response address cannot be listened on, or is not listening yet. */
+export class ResponseListenerError extends GatewayError {
+  static override readonly code: string = 'KG_ERR_RESPONSE_LISTENER';
+}
+
+/** A request to a launcher's comm_port (signal, shutdown) could not be delivered. */
+export class CommPortError extends GatewayError {
+  static override readonly code: string = 'KG_ERR_COMM_PORT';
+}
+
 /** A seed notebook's cell failed in a new kernel. */
 export class KernelSeedError extends GatewayError {
   static override readonly code: string = 'KG_ERR_KERNEL_SEED';

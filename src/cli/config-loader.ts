@@ -262,14 +262,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const sources = new Map<string, string>();
   const warnings: string[] = [];
   for (const spec of OPTIONS) {
-    const text = spec.env ? env[spec.env] : undefined;
-    if (text === undefined) continue;
+    const name = [spec.env, ...(spec.envAlternates ?? [])].find((n) => n !== undefined && env[n] !== undefined);
+    if (name === undefined) continue;
     try {
-      set(config, spec, parseOptionText(spec, text));
+      set(config, spec, parseOptionText(spec, env[name]!));
     } catch (err) {
-      throw new OptionError(`${spec.env}: ${(err as Error).message}`, { cause: err });
+      throw new OptionError(`${name}: ${(err as Error).message}`, { cause: err });
     }
-    sources.set(optionId(spec), `env ${spec.env}`);
+    sources.set(optionId(spec), `env ${name}`);
   }
   const configFiles = configFilesToRead(parsed, env, warnings);
   for (const file of configFiles) applyConfigFile(config, file, sources, warnings);

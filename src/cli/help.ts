@@ -43,6 +43,7 @@ function describe(spec: OptionSpec, name: string): string {
   const lines = [`--${name}=<${typeName(spec)}>`, `    Default: ${pythonRepr(defaultValue(spec))}`];
   if (spec.choices) lines.push(`    Choices: (${spec.choices.join(', ')})`);
   lines.push(wrap(`${spec.help} (${spec.env ? `${spec.env} env var` : 'no env var'})`, '    '));
+  if (spec.envAlternates?.length) lines.push(wrap(`Also read from ${spec.envAlternates.join(', ')} when ${spec.env} is unset.`, '    '));
   if (spec.alternates?.length) lines.push(wrap(`Also accepted as ${spec.alternates.map((a) => `--${a}`).join(', ')}.`, '    '));
   return lines.join('\n') + '\n';
 }

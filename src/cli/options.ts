@@ -10,6 +10,7 @@ import type { PersonalityOptions } from '../personalities/personality.js';
 import { OptionError } from '../errors.js';
 import { JUPYTER_WEBSOCKET_OPTIONS, jupyterWebsocketDefaults } from '../personalities/jupyter-websocket/options.js';
 import { NOTEBOOK_HTTP_OPTIONS, notebookHttpDefaults } from '../personalities/notebook-http/options.js';
+import { portRangeProblem } from '../kernels/launch-protocol/port-range.js';
 
 export type { OptionSpec, OptionType, Section } from '../config/option-spec.js';
 
@@ -97,6 +98,10 @@ const GATEWAY_OPTIONS: OptionSpec[] = [
   { section: K, name: 'http_keep_alive_timeout', type: 'number', env: 'KG_HTTP_KEEP_ALIVE_TIMEOUT', check: positive, help: 'Seconds an idle keep-alive connection is kept open.' },
   { section: K, name: 'authenticate_prometheus', type: 'bool', env: 'KG_AUTHENTICATE_PROMETHEUS', alternates: ['ServerApp.authenticate_prometheus'], help: 'Require the auth token for /metrics (set False to let a Prometheus server scrape without it).' },
   { section: K, name: 'log_format', type: 'string', env: 'KG_LOG_FORMAT', alternates: ['Application.log_format'], help: "'json' writes one JSON object per log line (time, level, message, and kernel_id or the request's method, path, status and duration where there is one); otherwise the readable lines. A Python logging format string is taken as the readable format." },
+  // Remote kernels: Enterprise Gateway's launch protocol (its EG_* variables are read too).
+  { section: K, name: 'response_ip', type: 'string', env: 'KG_RESPONSE_IP', envAlternates: ['EG_RESPONSE_IP'], help: "IP address on which remote kernels' launchers send their connection info back, and which they are told ({response_address}). Empty: this machine's first external IPv4 address (127.0.0.1 if it has none)." },
+  { section: K, name: 'response_port', type: 'int', env: 'KG_RESPONSE_PORT', envAlternates: ['EG_RESPONSE_PORT'], check: portNumber, help: "Port on which remote kernels' launchers send their connection info back; if taken, the next 10 ports up are tried (0: any free port)." },
+  { section: K, name: 'port_range', type: 'string', env: 'KG_PORT_RANGE', envAlternates: ['EG_PORT_RANGE'], check: portRangeProblem, help: "Ports remote kernels may bind, as 'lower..upper' (at least 1000 ports, within 1024..65535), passed to their launchers as {port_range}; 0..0: any port." },
   // Kernel Gateway 3.0's Python class options: the classes they name are built in here.
   { section: K, name: 'kernel_manager_class', type: 'string', help: 'The kernel manager class to use (Kernel Gateway 3.0; built in here).', inert: { why: 'kernel-gateway manages kernels itself; Python classes cannot be loaded' } },
   { section: K, name: 'kernel_spec_manager_class', type: 'string', help: 'The kernel spec manager class to use (Kernel Gateway 3.0; built in here).', inert: { why: 'kernelspecs are read from the Jupyter data dirs; Python classes cannot be loaded' } },

@@ -65,6 +65,12 @@ export interface KernelGatewayAppConfig {
   authenticate_prometheus: boolean;
   /** 'json' for one JSON object per log line; anything else: the readable lines. */
   log_format: string;
+  /** Where remote kernels' launchers send their connection info ('' : this machine's first
+   *  external IPv4 address), and its port (taken ports are skipped, up to 10 more). */
+  response_ip: string;
+  response_port: number;
+  /** `lower..upper` ports for remote kernels' launchers (`{port_range}`); 0..0: any. */
+  port_range: string;
   /** Kernel Gateway 3.0's class options: accepted, without effect here. */
   kernel_manager_class: string;
   kernel_spec_manager_class: string;
@@ -128,6 +134,9 @@ export function defaultKernelGatewayAppConfig(): KernelGatewayAppConfig {
     http_keep_alive_timeout: 60,
     authenticate_prometheus: true,
     log_format: '',
+    response_ip: '',
+    response_port: 8877,
+    port_range: '0..0',
     kernel_manager_class: 'kernel_gateway.services.kernels.manager.SeedingMappingKernelManager',
     kernel_spec_manager_class: 'jupyter_client.kernelspec.KernelSpecManager',
     kernel_websocket_connection_class: 'jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection',

@@ -12,6 +12,8 @@ export interface OptionSpec {
   type: OptionType;
   /** The KG_* variable read as this option's default (the original's `<name>_env`). */
   env?: string;
+  /** Other variables read when `env` is unset: Enterprise Gateway's EG_* names. */
+  envAlternates?: string[];
   /** Short command-line names (`--port`); `-` and `_` are interchangeable in them. */
   aliases?: string[];
   /** Other full names the original took: older versions' names and Jupyter base classes'. */

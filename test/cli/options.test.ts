@@ -180,6 +180,7 @@ function sample(spec: OptionSpec): [string, unknown] {
   if (spec.choices) return ['ERROR', 'ERROR'];
   if (spec.name === 'ssl_version') return ['5', 5];
   if (spec.name === 'port') return ['4321', 4321];
+  if (spec.name === 'port_range') return ['9000..10000', '9000..10000'];
   switch (spec.type) {
     case 'string':
     case 'nullable-string':
@@ -218,6 +219,20 @@ describe('KG_* env vars and precedence', () => {
     for (const name of ['KG_PORT', 'KG_PORT_RETRIES', 'KG_IP', 'KG_AUTH_TOKEN', 'KG_ALLOW_CREDENTIALS', 'KG_ALLOW_HEADERS', 'KG_ALLOW_METHODS', 'KG_ALLOW_ORIGIN', 'KG_EXPOSE_HEADERS', 'KG_MAX_AGE', 'KG_BASE_URL', 'KG_MAX_KERNELS', 'KG_SEED_URI', 'KG_PRESPAWN_COUNT', 'KG_FORCE_KERNEL_NAME', 'KG_DEFAULT_KERNEL_NAME', 'KG_KEYFILE', 'KG_CERTFILE', 'KG_CLIENT_CA', 'KG_SSL_VERSION', 'KG_TRUST_XHEADERS', 'KG_X_HEADERS', 'KG_ENV_PROCESS_WHITELIST', 'KG_API', 'KG_LIST_KERNELS', 'KG_ENV_WHITELIST', 'KG_ALLOW_NOTEBOOK_DOWNLOAD', 'KG_CELL_PARSER', 'KG_STATIC_PATH']) {
       assert.ok(names.includes(name), name);
     }
+  });
+
+  test("remote kernels' options: KG_* env vars, Enterprise Gateway's EG_* ones when KG_* is unset, port ranges checked", () => {
+    assert.equal(app([]).response_port, 8877);
+    assert.equal(app([]).port_range, '0..0');
+    assert.equal(app([], envWith({ EG_RESPONSE_PORT: '9877', EG_RESPONSE_IP: '10.1.2.3', EG_PORT_RANGE: '40000..41000' })).response_port, 9877);
+    const eg = load([], envWith({ EG_RESPONSE_IP: '10.1.2.3', EG_PORT_RANGE: '40000..41000' }));
+    assert.equal(eg.config.KernelGatewayApp.response_ip, '10.1.2.3');
+    assert.equal(eg.config.KernelGatewayApp.port_range, '40000..41000');
+    assert.equal(eg.sources.get('KernelGatewayApp.response_ip'), 'env EG_RESPONSE_IP');
+    assert.equal(app([], envWith({ KG_RESPONSE_PORT: '7000', EG_RESPONSE_PORT: '9877' })).response_port, 7000, 'KG_* first');
+    assert.equal(app(['--KernelGatewayApp.port_range=50000..60000']).port_range, '50000..60000');
+    refused(() => load(['--KernelGatewayApp.port_range=50000..50100']), /port_range: expected a port range of at least 1000 ports/);
+    refused(() => load([], envWith({ EG_PORT_RANGE: 'many' })), /^EG_PORT_RANGE: KernelGatewayApp\.port_range: expected a port range 'lower\.\.upper'/);
   });
 
   test('a bad env value names the variable', () => {
