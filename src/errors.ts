@@ -128,6 +128,17 @@ export class UnknownProvisionerError extends KernelLaunchError {
   static override readonly code: string = 'KG_ERR_UNKNOWN_PROVISIONER';
 }
 
+/** A start request asked for a container image (KERNEL_IMAGE) the operator has not allowed. */
+export class ImageNotAllowedError extends KernelLaunchError {
+  static override readonly code: string = 'KG_ERR_IMAGE_NOT_ALLOWED';
+  static override readonly status: number | undefined = 403;
+}
+
+/** A kernelspec's provisioner config cannot be used (no image, a malformed mount...). */
+export class ProvisionerConfigError extends KernelLaunchError {
+  static override readonly code: string = 'KG_ERR_PROVISIONER_CONFIG';
+}
+
 /** A start that failed in a way fresh ports may fix: worth another try. */
 export class RetryableLaunchError extends KernelLaunchError {
   static override readonly code: string = 'KG_ERR_KERNEL_LAUNCH_RETRYABLE';

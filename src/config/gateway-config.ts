@@ -71,6 +71,8 @@ export interface KernelGatewayAppConfig {
   response_port: number;
   /** `lower..upper` ports for remote kernels' launchers (`{port_range}`); 0..0: any. */
   port_range: string;
+  /** Container images a start request's KERNEL_IMAGE may name (none by default). */
+  allowed_images: string[];
   /** Kernel Gateway 3.0's class options: accepted, without effect here. */
   kernel_manager_class: string;
   kernel_spec_manager_class: string;
@@ -137,6 +139,7 @@ export function defaultKernelGatewayAppConfig(): KernelGatewayAppConfig {
     response_ip: '',
     response_port: 8877,
     port_range: '0..0',
+    allowed_images: [],
     kernel_manager_class: 'kernel_gateway.services.kernels.manager.SeedingMappingKernelManager',
     kernel_spec_manager_class: 'jupyter_client.kernelspec.KernelSpecManager',
     kernel_websocket_connection_class: 'jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection',

@@ -151,7 +151,8 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     if (problem) throw new UnknownProvisionerError(problem);
     const policy = { processWhitelist: this.opts.envPolicy.processWhitelist, requestWhitelist };
     const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, requestEnv, spec.spec.env, policy);
-    const kernel = await this.launchWithRetry({ spec, env, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(requestEnv), log: this.opts.log, track: (k) => this.track(k) });
+    const kept = Object.fromEntries(keptRequestVariables(requestEnv, requestWhitelist).map((name) => [name, String(requestEnv![name])]));
+    const kernel = await this.launchWithRetry({ spec, env, requestEnv: kept, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(requestEnv), log: this.opts.log, track: (k) => this.track(k) });
     if (this.closing) {
       await kernel.shutdown(true);
       throw new KernelLaunchError('The gateway is shutting down');

@@ -23,6 +23,8 @@ export interface LaunchOptions {
   id?: string;
   spec: KernelSpecEntry;
   env: Record<string, string>;
+  /** The request's kept variables (see LaunchRequest.requestEnv). */
+  requestEnv?: Record<string, string>;
   /** Where the connection file of a local kernel goes. */
   runtimeDir: string;
   launchTimeoutMs: number;
@@ -95,6 +97,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     readonly spec: KernelSpecEntry,
     private readonly provisioner: KernelProvisioner,
     private readonly env: Record<string, string>,
+    private readonly requestEnv: Record<string, string>,
     private readonly launchTimeoutMs: number,
     private readonly log: Logger,
     id: string,
@@ -107,7 +110,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   /** Starts a kernel and resolves once it answers kernel_info_request; cleans up on failure. */
   static async launch(opts: LaunchOptions): Promise<RunningKernel> {
     const provisioner = opts.provisioner ?? new LocalProvisioner(opts.runtimeDir);
-    const kernel = new RunningKernel(opts.spec, provisioner, opts.env, opts.launchTimeoutMs, opts.log, opts.id ?? randomUUID());
+    const kernel = new RunningKernel(opts.spec, provisioner, opts.env, opts.requestEnv ?? {}, opts.launchTimeoutMs, opts.log, opts.id ?? randomUUID());
     opts.track?.(kernel);
     try {
       await kernel.holdSends(kernel.runProcess());
@@ -244,7 +247,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     if (this.isEnding) throw new KernelLaunchError(`Kernel ${this.id} is shutting down`);
     const deadline = Date.now() + this.launchTimeoutMs;
     this.executionState = 'starting';
-    const launched = await this.provisioner.launch({ kernelId: this.id, spec: this.spec, env: this.env, timeoutMs: this.launchTimeoutMs, log: this.log });
+    const launched = await this.provisioner.launch({ kernelId: this.id, spec: this.spec, env: this.env, requestEnv: this.requestEnv, timeoutMs: this.launchTimeoutMs, log: this.log });
     const launch: Launch = { ...launched, stopping: false, over: false };
     this.current = launch;
     void launched.ended.then((end) => this.onProcessEnd(launch, end));

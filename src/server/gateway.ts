@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { KernelManager } from '../kernels/kernel-manager.js';
+import { ResponseListener } from '../kernels/launch-protocol/response-listener.js';
+import { builtinProvisioners } from '../kernels/provisioners/builtin.js';
 import { KernelSpecManager } from '../kernels/kernelspecs.js';
 import { runtimeDir } from '../kernels/jupyter-paths.js';
 import { codeCells, loadNotebook, type Notebook } from '../kernels/notebook.js';
@@ -142,6 +144,8 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     throw new StartupError(err.message, { cause: err });
   });
 
+  // Listens only once a kernel elsewhere is launched.
+  const responses = new ResponseListener({ ip: cfg.response_ip, port: cfg.response_port, log: klog });
   const kernels = new KernelManager({
     specs,
     defaultKernelName,
@@ -156,6 +160,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     log: klog,
     gatewayEnv: env,
     warmPool: { targets: warmPool, ignoredEnv: cfg.warm_pool_ignored_env },
+    provisioners: builtinProvisioners({ runtimeDir: runtimeDir(env), listener: responses, portRange: cfg.port_range, allowedImages: cfg.allowed_images }),
   });
 
   let personality: Personality;
@@ -248,6 +253,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     await personality.init?.();
   } catch (err) {
     await kernels.shutdownAll(true);
+    await responses.close();
     throw new StartupError(`Start-up failed: ${(err as Error).message}`, { cause: err });
   }
 
@@ -260,6 +266,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   } catch (err) {
     await personality.shutdown?.();
     await kernels.shutdownAll(true);
+    await responses.close();
     throw err instanceof StartupError ? err : new StartupError(`Could not listen on ${cfg.ip}:${cfg.port}: ${(err as Error).message}`, { cause: err });
   }
   const scheme = https ? 'https' : 'http';
@@ -278,6 +285,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
         (async () => {
           await personality.shutdown?.().catch((err: Error) => log.error(`Personality shutdown failed: ${err.message}`));
           await kernels.shutdownAll();
+          await responses.close();
         })(),
       ]);
       // Open dashboards saw every kernel end; now their streams end too.

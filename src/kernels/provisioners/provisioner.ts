@@ -11,8 +11,11 @@ import type { Logger } from '../logger.js';
 export interface LaunchRequest {
   kernelId: string;
   spec: KernelSpecEntry;
-  /** The kernel's environment, after the gateway's env policy. */
+  /** The kernel's environment, after the gateway's env policy (what a local process gets). */
   env: Record<string, string>;
+  /** Of the start request's env, what the policy kept (KERNEL_* and env_whitelist variables):
+   *  what a kernel elsewhere gets of the request, never the gateway's own environment. */
+  requestEnv: Record<string, string>;
   /** How long the process may take to be reachable (remote launchers report their ports). */
   timeoutMs: number;
   log: Logger;
