@@ -137,7 +137,7 @@ export function parseOptionText(spec: OptionSpec, text: string): unknown {
   switch (spec.type) {
     case 'string': {
       if (!spec.choices) return checked(spec, text, text);
-      const choice = spec.choices.find((c) => c === text.trim().toUpperCase());
+      const choice = spec.choices.find((c) => c.toUpperCase() === text.trim().toUpperCase());
       if (!choice) throw refuse(spec, `one of ${spec.choices.join(', ')}`, text);
       return choice;
     }

@@ -73,6 +73,13 @@ export interface KernelGatewayAppConfig {
   port_range: string;
   /** Container images a start request's KERNEL_IMAGE may name (none by default). */
   allowed_images: string[];
+  /** SSH hosts for distributed kernels, how one is chosen, and how to log in. */
+  remote_hosts: string[];
+  load_balancing_algorithm: string;
+  remote_user: string;
+  ssh_port: number;
+  ssh_identity_file: string;
+  ssh_known_hosts_file: string;
   /** Kernel Gateway 3.0's class options: accepted, without effect here. */
   kernel_manager_class: string;
   kernel_spec_manager_class: string;
@@ -140,6 +147,12 @@ export function defaultKernelGatewayAppConfig(): KernelGatewayAppConfig {
     response_port: 8877,
     port_range: '0..0',
     allowed_images: [],
+    remote_hosts: ['localhost'],
+    load_balancing_algorithm: 'round-robin',
+    remote_user: '',
+    ssh_port: 22,
+    ssh_identity_file: '',
+    ssh_known_hosts_file: '',
     kernel_manager_class: 'kernel_gateway.services.kernels.manager.SeedingMappingKernelManager',
     kernel_spec_manager_class: 'jupyter_client.kernelspec.KernelSpecManager',
     kernel_websocket_connection_class: 'jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection',

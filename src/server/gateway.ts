@@ -9,6 +9,8 @@ import { WebSocketServer } from 'ws';
 import { KernelManager } from '../kernels/kernel-manager.js';
 import { ResponseListener } from '../kernels/launch-protocol/response-listener.js';
 import { builtinProvisioners } from '../kernels/provisioners/builtin.js';
+import type { BalancingAlgorithm } from '../kernels/provisioners/host-balancer.js';
+import { userInfo } from 'node:os';
 import { KernelSpecManager } from '../kernels/kernelspecs.js';
 import { runtimeDir } from '../kernels/jupyter-paths.js';
 import { codeCells, loadNotebook, type Notebook } from '../kernels/notebook.js';
@@ -160,7 +162,15 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     log: klog,
     gatewayEnv: env,
     warmPool: { targets: warmPool, ignoredEnv: cfg.warm_pool_ignored_env },
-    provisioners: builtinProvisioners({ runtimeDir: runtimeDir(env), listener: responses, portRange: cfg.port_range, allowedImages: cfg.allowed_images }),
+    provisioners: builtinProvisioners({
+      runtimeDir: runtimeDir(env),
+      listener: responses,
+      portRange: cfg.port_range,
+      allowedImages: cfg.allowed_images,
+      remoteHosts: cfg.remote_hosts,
+      balancing: cfg.load_balancing_algorithm.toLowerCase() as BalancingAlgorithm,
+      ssh: { user: cfg.remote_user || userInfo().username, port: cfg.ssh_port, identityFile: cfg.ssh_identity_file, knownHostsFile: cfg.ssh_known_hosts_file, connectTimeoutS: 10 },
+    }),
   });
 
   let personality: Personality;

@@ -4,6 +4,8 @@ import { DOCKER_PROVISIONER, DockerProvisioner } from './docker-provisioner.js';
 import { LOCAL_PROVISIONER, LocalProvisioner } from './local-provisioner.js';
 import { ProvisionerRegistry } from './registry.js';
 import { SWARM_PROVISIONER, SwarmProvisioner } from './swarm-provisioner.js';
+import { DISTRIBUTED_PROVISIONER, DistributedProvisioner, type SshSettings } from './distributed-provisioner.js';
+import { HostBalancer, type BalancingAlgorithm } from './host-balancer.js';
 
 export interface BuiltinProvisionerOptions {
   /** Where local kernels' connection files go. */
@@ -14,13 +16,20 @@ export interface BuiltinProvisionerOptions {
   portRange: string;
   /** KernelGatewayApp.allowed_images: the images a request's KERNEL_IMAGE may name. */
   allowedImages: string[];
+  /** KernelGatewayApp.remote_hosts and load_balancing_algorithm. */
+  remoteHosts: string[];
+  balancing: BalancingAlgorithm;
+  ssh: SshSettings;
 }
 
 export function builtinProvisioners(o: BuiltinProvisionerOptions): ProvisionerRegistry {
   const remote = { listener: o.listener, portRange: o.portRange, allowedImages: o.allowedImages };
+  // One balancer for every distributed kernel: least-connection counts them all.
+  const balancer = new HostBalancer(o.remoteHosts, o.balancing);
   return new ProvisionerRegistry({
     [LOCAL_PROVISIONER]: () => new LocalProvisioner(o.runtimeDir),
     [DOCKER_PROVISIONER]: (entry, config) => new DockerProvisioner(entry.name, config, remote),
     [SWARM_PROVISIONER]: (entry, config) => new SwarmProvisioner(entry.name, config, remote),
+    [DISTRIBUTED_PROVISIONER]: () => new DistributedProvisioner({ ...remote, balancer, ssh: o.ssh }),
   });
 }
