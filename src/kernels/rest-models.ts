@@ -13,6 +13,18 @@ export const KERNEL_MODEL = {
     last_activity: { type: 'string', format: 'date-time', description: 'ISO 8601 UTC timestamp (with a trailing Z) of the last message from or to the kernel.' },
     execution_state: { type: 'string', description: "The kernel's state: 'starting', 'idle', 'busy', 'restarting' or 'dead'." },
     connections: { type: 'integer', description: 'The number of websockets open on the kernel.' },
+    location: {
+      type: 'object',
+      description: 'Kernels not run as local processes only: where the kernel runs (a field of this gateway, not of Jupyter Server).',
+      properties: {
+        provisioner: { type: 'string', description: "docker-provisioner, docker-swarm-provisioner or distributed-provisioner." },
+        host: { type: 'string', description: 'The host its ZeroMQ ports are on (the SSH host for distributed kernels).' },
+        container: { type: 'string', description: 'The Docker container (short id).' },
+        service: { type: 'string', description: 'The Swarm service name.' },
+      },
+      required: ['provisioner'],
+      additionalProperties: false,
+    },
   },
   required: ['id', 'name', 'last_activity', 'execution_state', 'connections'],
   additionalProperties: false,

@@ -13,7 +13,7 @@ import { KernelChannels, type RequestChannel } from './kernel-channels.js';
 import type { KernelSpecEntry } from './kernelspecs.js';
 import type { Logger } from './logger.js';
 import type { KernelModel } from './rest-models.js';
-import { LocalProvisioner } from './provisioners/local-provisioner.js';
+import { LOCAL_PROVISIONER, LocalProvisioner } from './provisioners/local-provisioner.js';
 import type { KernelLocation, KernelProvisioner, LaunchedProcess, ProcessEnd } from './provisioners/provisioner.js';
 import { KernelLaunchError, KernelExitedEarlyError, KernelChannelsUnreachableError } from '../errors.js';
 
@@ -127,13 +127,17 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   }
 
   model(): KernelModel {
-    return {
+    const model: KernelModel = {
       id: this.id,
       name: this.name,
       last_activity: isoNow(this.lastActivity),
       execution_state: this.executionState,
       connections: this.connections,
     };
+    // Jupyter's model, unchanged, for local kernels; where it runs for the others.
+    const { pid: _pid, ...where } = this.provisioner.location();
+    if (where.provisioner !== LOCAL_PROVISIONER) model.location = Object.fromEntries(Object.entries(where).filter(([, v]) => v !== undefined)) as KernelModel['location'];
+    return model;
   }
 
   /** The provisioner's name (metrics label) and where the process runs. */

@@ -77,6 +77,9 @@ describe('docker-provisioner', { skip }, () => {
     assert.equal(kernel.name, 'py_docker');
     const [first] = await containerIds(kernel.id);
     assert.ok(first, 'a running container labelled with the kernel id');
+    const model = (await (await fetch(`${gw.url}/api/kernels/${kernel.id}`)).json()) as { location?: { provisioner: string; container?: string } };
+    assert.equal(model.location?.provisioner, 'docker-provisioner');
+    assert.equal(model.location?.container, first!.slice(0, 12), 'the model says which container');
     const client = await RawKernelClient.connect(gw.url, kernel.id);
     try {
       const inside = streamText(await client.execute("import os\nprint(os.path.exists('/.dockerenv'), os.readlink('/proc/self/ns/pid'), open('/proc/1/cmdline').read().split('\\0')[0])"));
