@@ -56,7 +56,8 @@ export class DirectKernelClient {
     }
   }
 
-  /** The kernel answers kernel_info_request (ipykernel may drop requests sent while it starts). */
+  /** The kernel answers kernel_info_request and its iopub reaches us (a SUB socket joins
+   *  late: until the kernel's status for one of our requests arrives, output can be missed). */
   async ready(timeoutMs = 30_000): Promise<void> {
     await this.connected(timeoutMs);
     const end = Date.now() + timeoutMs;
@@ -64,6 +65,7 @@ export class DirectKernelClient {
       const id = await this.request('shell', 'kernel_info_request', {});
       try {
         await this.waitFor((r) => r.channel === 'shell' && r.msg.parentMsgId === id, Math.min(2000, end - Date.now()), 'kernel_info_reply');
+        await this.waitFor((r) => r.channel === 'iopub' && r.msg.msgType === 'status' && r.msg.parentMsgId === id, Math.min(1000, end - Date.now()), 'iopub status');
         return;
       } catch (err) {
         if (Date.now() > end) throw err;

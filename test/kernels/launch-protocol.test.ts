@@ -79,14 +79,19 @@ describe('the real launcher, run locally', { skip: noLauncher }, () => {
   const log = new CapturingLogger();
   const listener = new ResponseListener({ ip: '127.0.0.1', port: 0, log, readTimeoutMs: 1000 });
   const launchers: LocalLauncher[] = [];
+  const clients: DirectKernelClient[] = [];
+  const diagnostics: string[] = [];
   before(() => listener.start());
   after(async () => {
+    for (const c of clients) c.close();
     for (const l of launchers) l.kill();
     await listener.close();
+    for (const d of diagnostics) console.log(d);
   });
 
   async function launch(portRange?: string): Promise<{ launcher: LocalLauncher; client: DirectKernelClient; response: LaunchResponse; kernelId: string }> {
     const kernelId = randomUUID();
+    const started = Date.now();
     const expected = await listener.expect(kernelId, 60_000);
     const launcher = spawnLocalLauncher({ kernelId, responseAddress: expected.responseAddress, publicKey: expected.publicKey, portRange });
     launchers.push(launcher);
@@ -94,7 +99,9 @@ describe('the real launcher, run locally', { skip: noLauncher }, () => {
       throw new Error(`${err.message}\nlauncher output:\n${launcher.logs()}`);
     });
     const client = new DirectKernelClient(response.connection);
+    clients.push(client);
     await client.ready();
+    diagnostics.push(`local launcher to a kernel answering kernel_info: ${((Date.now() - started) / 1000).toFixed(2)} s`);
     return { launcher, client, response, kernelId };
   }
 
