@@ -53,8 +53,9 @@ async function untilTrue(what: string, check: () => Promise<boolean> | boolean, 
 /** Interrupt through comm_port, then Enterprise Gateway's shutdown order. */
 async function interruptAndShutDown(client: DirectKernelClient, response: LaunchResponse): Promise<void> {
   const comm = { host: response.host, port: response.commPort };
-  const sleeping = await client.startExecute('import time; time.sleep(120)');
-  await client.waitFor((r) => r.channel === 'iopub' && r.msg.msgType === 'status' && r.msg.parentMsgId === sleeping && r.msg.contentJson().execution_state === 'busy', 30_000, 'busy');
+  // ipykernel ignores SIGINT until the code runs: interrupt once it has printed.
+  const sleeping = await client.startExecute("import time; print('sleeping', flush=True); time.sleep(120)");
+  await client.waitFor((r) => r.channel === 'iopub' && r.msg.msgType === 'stream' && r.msg.parentMsgId === sleeping, 30_000, 'the sleeping output');
   await signalKernel(comm, 2);
   const reply = await client.waitFor((r) => r.channel === 'shell' && r.msg.msgType === 'execute_reply' && r.msg.parentMsgId === sleeping, 30_000, 'the interrupted reply');
   assert.equal(reply.msg.contentJson().ename, 'KeyboardInterrupt');
@@ -198,6 +199,8 @@ describe('the launcher on real engines', () => {
           await untilTrue(`no process of kernel ${kernelId} is left`, () => processesOf(kernelId).length === 0);
         } finally {
           child.kill('SIGKILL');
+          // Without a pty, a killed ssh client leaves the remote command running: end it here.
+          for (const pid of processesOf(kernelId)) process.kill(pid, 'SIGKILL');
         }
       }
     });
