@@ -56,7 +56,8 @@ export class DirectKernelClient {
     }
   }
 
-  /** The kernel answers kernel_info_request (ipykernel may drop requests sent while it starts). */
+  /** The kernel answers kernel_info_request and its iopub reaches us (a SUB socket joins
+   *  late: until the kernel's status for one of our requests arrives, output can be missed). */
   async ready(timeoutMs = 30_000): Promise<void> {
     await this.connected(timeoutMs);
     const end = Date.now() + timeoutMs;
@@ -64,6 +65,7 @@ export class DirectKernelClient {
       const id = await this.request('shell', 'kernel_info_request', {});
       try {
         await this.waitFor((r) => r.channel === 'shell' && r.msg.parentMsgId === id, Math.min(2000, end - Date.now()), 'kernel_info_reply');
+        await this.waitFor((r) => r.channel === 'iopub' && r.msg.msgType === 'status' && r.msg.parentMsgId === id, Math.min(1000, end - Date.now()), 'iopub status');
         return;
       } catch (err) {
         if (Date.now() > end) throw err;
@@ -75,6 +77,8 @@ export class DirectKernelClient {
   async execute(code: string, timeoutMs = 30_000): Promise<{ reply: Record<string, unknown>; result: string | undefined }> {
     const id = await this.request('shell', 'execute_request', { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false });
     const reply = await this.waitFor((r) => r.channel === 'shell' && r.msg.msgType === 'execute_reply' && r.msg.parentMsgId === id, timeoutMs, 'execute_reply');
+    // Outputs come on iopub, in no order with the shell reply: the request's idle status ends them.
+    await this.waitFor((r) => r.channel === 'iopub' && r.msg.msgType === 'status' && r.msg.parentMsgId === id && r.msg.contentJson().execution_state === 'idle', timeoutMs, 'idle');
     const result = this.received.find((r) => r.channel === 'iopub' && r.msg.msgType === 'execute_result' && r.msg.parentMsgId === id);
     const data = result?.msg.contentJson().data as Record<string, unknown> | undefined;
     return { reply: reply.msg.contentJson(), result: data?.['text/plain'] as string | undefined };

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { CommPortError, LaunchCancelledError, LaunchPayloadError, LaunchResponseTimeoutError } from '../../src/errors.js';
+import { CommPortError, LaunchCancelledError, LaunchPayloadError, LaunchResponseTimeoutError, ResponseListenerError } from '../../src/errors.js';
 import { listenerGone, shutdownLauncher, signalKernel } from '../../src/kernels/launch-protocol/comm-port.js';
 import { LaunchKey, openEnvelope, parseEnvelope } from '../../src/kernels/launch-protocol/payload.js';
 import { parsePortRange, portRangeProblem } from '../../src/kernels/launch-protocol/port-range.js';
@@ -75,18 +75,45 @@ describe('payload and port range', () => {
   });
 });
 
+describe('response listener', () => {
+  test('a taken response port moves to the next one up; the address is what launchers are told', async () => {
+    const quiet = new CapturingLogger();
+    const first = new ResponseListener({ ip: '127.0.0.1', port: 0, log: quiet });
+    await first.start();
+    const second = new ResponseListener({ ip: '127.0.0.1', port: first.port, log: quiet, portRetries: 3 });
+    await second.start();
+    try {
+      assert.ok(second.port > first.port && second.port <= first.port + 3, `${second.port} after ${first.port}`);
+      assert.equal(second.address, `127.0.0.1:${second.port}`);
+      const launch = await second.expect(randomUUID(), 60_000);
+      assert.equal(launch.responseAddress, second.address);
+      const none = new ResponseListener({ ip: '127.0.0.1', port: first.port, log: quiet, portRetries: 0 });
+      await assert.rejects(none.start(), ResponseListenerError);
+      assert.throws(() => none.address, ResponseListenerError);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});
+
 describe('the real launcher, run locally', { skip: noLauncher }, () => {
   const log = new CapturingLogger();
   const listener = new ResponseListener({ ip: '127.0.0.1', port: 0, log, readTimeoutMs: 1000 });
   const launchers: LocalLauncher[] = [];
+  const clients: DirectKernelClient[] = [];
+  const diagnostics: string[] = [];
   before(() => listener.start());
   after(async () => {
+    for (const c of clients) c.close();
     for (const l of launchers) l.kill();
     await listener.close();
+    for (const d of diagnostics) console.log(d);
   });
 
   async function launch(portRange?: string): Promise<{ launcher: LocalLauncher; client: DirectKernelClient; response: LaunchResponse; kernelId: string }> {
     const kernelId = randomUUID();
+    const started = Date.now();
     const expected = await listener.expect(kernelId, 60_000);
     const launcher = spawnLocalLauncher({ kernelId, responseAddress: expected.responseAddress, publicKey: expected.publicKey, portRange });
     launchers.push(launcher);
@@ -94,7 +121,9 @@ describe('the real launcher, run locally', { skip: noLauncher }, () => {
       throw new Error(`${err.message}\nlauncher output:\n${launcher.logs()}`);
     });
     const client = new DirectKernelClient(response.connection);
+    clients.push(client);
     await client.ready();
+    diagnostics.push(`local launcher to a kernel answering kernel_info: ${((Date.now() - started) / 1000).toFixed(2)} s`);
     return { launcher, client, response, kernelId };
   }
 
@@ -112,8 +141,9 @@ describe('the real launcher, run locally', { skip: noLauncher }, () => {
     assert.equal(result, '2');
 
     const comm = { host: response.host, port: response.commPort };
-    const sleeping = await client.startExecute('import time; time.sleep(120)');
-    await client.waitFor((r) => r.channel === 'iopub' && r.msg.msgType === 'status' && r.msg.parentMsgId === sleeping && r.msg.contentJson().execution_state === 'busy', 30_000, 'busy');
+    // ipykernel ignores SIGINT until the code runs: interrupt once it has printed.
+    const sleeping = await client.startExecute("import time; print('sleeping', flush=True); time.sleep(120)");
+    await client.waitFor((r) => r.channel === 'iopub' && r.msg.msgType === 'stream' && r.msg.parentMsgId === sleeping, 30_000, 'the sleeping output');
     await signalKernel(comm, 2);
     const interrupted = await client.waitFor((r) => r.channel === 'shell' && r.msg.msgType === 'execute_reply' && r.msg.parentMsgId === sleeping, 30_000, 'the interrupted reply');
     assert.equal(interrupted.msg.contentJson().status, 'error');
