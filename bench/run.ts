@@ -14,6 +14,7 @@ import { lifecycleFigure } from './figures/lifecycle.js';
 import { executeRttFigure } from './figures/execute-rtt.js';
 import { streamingFigure } from './figures/streaming.js';
 import { warmPoolFigure } from './figures/warm-pool.js';
+import { provisionersFigure } from './figures/provisioners.js';
 import { measureIdleRss, memoryAndConcurrencyFigures, type IdleRss } from './figures/memory-concurrency.js';
 import { killLeftovers, processRunning, waitFor } from './lib/procs.js';
 import { pct, type BenchContext, type FigureReport, type TargetCheck } from './lib/report.js';
@@ -43,7 +44,7 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--out=')) args.out = a.slice(6);
     else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6,7] [--out=FILE] [--update-readme] [--baseline=REV]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6,7,8] [--out=FILE] [--update-readme] [--baseline=REV]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -174,7 +175,7 @@ async function main(): Promise<number> {
     if (missing.jupyterServer) notes.push(`Jupyter Server NOT MEASURED: ${missing.jupyterServer}; ratios against it are shown as —.`);
     else candidates.push(new JupyterServerSystem(root));
     candidates.push(new DirectSystem(root));
-    // Figures 6 and 7 start gateways of their own: asked for alone, they need none of these.
+    // Figures 6, 7 and 8 start gateways of their own: asked for alone, they need none of these.
     const needSystems = [1, 2, 3, 4, 5].some(want);
     for (const s of needSystems ? candidates : []) {
       all.push(s);
@@ -246,6 +247,17 @@ async function main(): Promise<number> {
       notes.push(`figure 7 (warm pool) FAILED: ${(err as Error).message}`);
     }
     log(`[bench] figure 7 took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  // Figure 8 starts its own gateway (and sshd's), and uses the docker engine when there is one.
+  if (want(8)) {
+    const t0 = Date.now();
+    log('[bench] figure 8: kernel start by provisioner');
+    try {
+      show(await provisionersFigure({ quick: args.quick, log }));
+    } catch (err) {
+      notes.push(`figure 8 (kernel start by provisioner) FAILED: ${(err as Error).message}`);
+    }
+    log(`[bench] figure 8 took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
   for (const s of ctx.systems) {

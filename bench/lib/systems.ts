@@ -162,11 +162,11 @@ abstract class HttpServerSystem implements SystemUnderTest {
     return left;
   }
 
-  async startKernel(): Promise<KernelHandle> {
+  async startKernel(kernelspec = 'python3'): Promise<KernelHandle> {
     const res = await fetch(`${this.base}/api/kernels`, {
       method: 'POST',
       headers: { ...this.headers, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'python3' }),
+      body: JSON.stringify({ name: kernelspec }),
     });
     const body = (await res.json()) as { id?: string; message?: string };
     if (!res.ok || typeof body.id !== 'string') throw new Error(`${this.label}: POST /api/kernels answered ${res.status} ${JSON.stringify(body)}`);
@@ -182,11 +182,16 @@ abstract class HttpServerSystem implements SystemUnderTest {
     return WsKernelClient.connect({ wsBase: `ws://127.0.0.1:${this.port}`, kernelId: k.id, format, headers: this.headers });
   }
 
+  /** DELETE /api/kernels/{id}; resolves when the server answered (not when the kernel is gone). */
+  async deleteKernel(id: string): Promise<void> {
+    const res = await fetch(`${this.base}/api/kernels/${encodeURIComponent(id)}`, { method: 'DELETE', headers: this.headers });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`${this.label}: DELETE /api/kernels/${id} answered ${res.status}`);
+  }
+
   async shutdownKernel(k: KernelHandle): Promise<void> {
     k.pid ??= kernelPid(k.id);
-    const res = await fetch(`${this.base}/api/kernels/${encodeURIComponent(k.id)}`, { method: 'DELETE', headers: this.headers });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`${this.label}: DELETE /api/kernels/${k.id} answered ${res.status}`);
+    await this.deleteKernel(k.id);
     const pid = k.pid;
     if (pid !== undefined && !(await waitFor(() => !processRunning(pid), 30_000, 2))) {
       throw new Error(`${this.label}: kernel ${k.id} (pid ${pid}) still runs 30 s after DELETE`);
@@ -204,19 +209,22 @@ export class GatewaySystem extends HttpServerSystem {
   readonly formats: ClientFormat[] = ['json', 'v1'];
   private readonly bin: string;
   private readonly extraArgs: string[];
+  private readonly extraEnv: Record<string, string>;
 
   /** Without `baseline`: this checkout; with it, the build of another revision (bench/lib/baseline.ts).
-   *  `variant`: another instance of this checkout, in its own directory, with extra options. */
-  constructor(root: string, baseline?: { label: string; bin: string }, variant?: { name: string; label: string; args: string[] }) {
+   *  `variant`: another instance of this checkout, in its own directory, with extra options
+   *  (and environment, e.g. a JUPYTER_PATH with kernelspecs of its own). */
+  constructor(root: string, baseline?: { label: string; bin: string }, variant?: { name: string; label: string; args: string[]; env?: Record<string, string> }) {
     super(root, baseline ? 'baseline' : (variant?.name ?? 'gateway'));
     this.key = baseline ? 'baseline' : 'gateway';
     this.label = baseline ? `kernel-gateway @${baseline.label}` : (variant?.label ?? 'kernel-gateway (this)');
     this.bin = baseline?.bin ?? GATEWAY_BIN;
     this.extraArgs = variant?.args ?? [];
+    this.extraEnv = variant?.env ?? {};
   }
 
   protected command(port: number): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
-    const env = { ...kernelBaseEnv(this.root), JUPYTER_RUNTIME_DIR: join(this.dir, 'runtime') };
+    const env = { ...kernelBaseEnv(this.root), JUPYTER_RUNTIME_DIR: join(this.dir, 'runtime'), ...this.extraEnv };
     return { cmd: process.execPath, args: [this.bin, `--port=${port}`, '--ip=127.0.0.1', '--port_retries=0', ...this.extraArgs], env };
   }
 
