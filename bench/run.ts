@@ -5,6 +5,7 @@
 // Options: --quick (under 3 minutes), --only=1,2,... (figures), --out=FILE,
 // --update-readme (rewrite bench/README.md's results section of this mode, quick or full),
 // --baseline=REV (also measure this gateway as built from git revision REV, interleaved).
+// KG_BENCH_FIG9=kernels,rounds,seconds sizes figure 9 down for development (e.g. 10,1,10).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,8 @@ import { streamingFigure } from './figures/streaming.js';
 import { warmPoolFigure } from './figures/warm-pool.js';
 import { provisionersFigure } from './figures/provisioners.js';
 import { measureIdleRss, memoryAndConcurrencyFigures, type IdleRss } from './figures/memory-concurrency.js';
+import { manyKernelsFigure } from './figures/many-kernels.js';
+import { costModelReport } from './lib/cost-model.js';
 import { killLeftovers, processRunning, waitFor } from './lib/procs.js';
 import { pct, type BenchContext, type FigureReport, type TargetCheck } from './lib/report.js';
 import { renderMarkdownTable, renderTable } from './lib/stats.js';
@@ -44,7 +47,7 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--out=')) args.out = a.slice(6);
     else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6,7,8] [--out=FILE] [--update-readme] [--baseline=REV]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6,7,8,9] [--out=FILE] [--update-readme] [--baseline=REV]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -134,7 +137,7 @@ async function main(): Promise<number> {
   const root = mkdtempSync(join(tmpdir(), 'kg-bench-'));
   const notes: string[] = [];
   const all: SystemUnderTest[] = [];
-  const ctx: BenchContext = { quick: args.quick, startedAt: started, systems: [], log, clientCpuMax: { value: 0, where: '' }, targets: [] };
+  const ctx: BenchContext = { quick: args.quick, startedAt: started, systems: [], log, clientCpuMax: { value: 0, where: '' }, targets: [], cost: [], done: [] };
   let cleaning: Promise<string[]> | undefined;
   const cleanup = (): Promise<string[]> =>
     (cleaning ??= (async () => {
@@ -194,6 +197,7 @@ async function main(): Promise<number> {
       try {
         const out = await fn();
         for (const f of Array.isArray(out) ? out : [out]) show(f);
+        if (n <= 5) ctx.done.push(...(n === 4 ? [4, 5] : [n]));
       } catch (err) {
         notes.push(`figure ${n} (${name}) FAILED: ${(err as Error).message}`);
         log(`[bench] figure ${n} failed: ${(err as Error).stack}`);
@@ -214,6 +218,30 @@ async function main(): Promise<number> {
         if (want(3)) await runFigure(3, 'output streaming', () => streamingFigure(ctx, opened));
       } finally {
         await opened.close();
+      }
+    }
+    // Figure 9 on servers of its own, started now (fresh) and stopped after it; under this root,
+    // so the cleanup below (and Ctrl-C) covers its 100 kernels too.
+    if (want(9)) {
+      const fresh: SystemUnderTest[] = [new GatewaySystem(root, undefined, { name: 'fig9-gateway', label: 'kernel-gateway (this)', args: [] })];
+      if (!missing.jupyterServer) fresh.push(new JupyterServerSystem(root, 'fig9-jupyter'));
+      const up: SystemUnderTest[] = [];
+      for (const s of fresh) {
+        all.push(s);
+        try {
+          await s.start();
+          up.push(s);
+        } catch (err) {
+          notes.push(`figure 9: ${s.label} NOT MEASURED: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+      try {
+        await runFigure(9, 'many kernels', () => manyKernelsFigure(ctx, up));
+      } finally {
+        for (const s of up) {
+          const left = await s.stop().catch(() => [] as number[]);
+          if (left.length) notes.push(`figure 9: ${s.label}: killed ${left.length} leftover process(es) ${left.join(', ')}`);
+        }
       }
     }
   } finally {
@@ -268,20 +296,27 @@ async function main(): Promise<number> {
     `measuring client: at most ${pct(cpu.value)} of one core in any measured phase (${cpu.where || 'none'}); ${cpu.value < 0.7 ? 'not the bottleneck' : 'WARNING: the client may limit some figures'} (${m.nproc} cores shared by client, server and kernels).`,
   );
   const seconds = (Date.now() - started) / 1000;
-  const versions = ctx.systems.map((s) => `${s.label} ${s.version}`).join('; ');
+  const versions = [...new Set([...ctx.systems, ...all].map((s) => `${s.label} ${s.version}`))].join('; ');
   const header = `kernel-gateway bench (${args.quick ? 'quick' : 'full'}) ${m.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} cores, ${m.cpu}, node ${m.node}, python ${m.python}, ipykernel ${m.ipykernel}; ${versions}; load average at start ${m.load_at_start[0]}; took ${seconds.toFixed(0)} s`;
+  const cost = costModelReport(ctx.cost);
+  const issue7 = ctx.targets.filter((t) => (t.issue ?? 7) === 7);
+  const issue15 = [...ctx.targets.filter((t) => t.issue === 15)];
+  if (want(6)) {
+    issue15.push({ issue: 15, figure: '6. notebook-http', target: 'at least 3x the original at pool 1 and pool 4', measured: 'not judged: figure 6 does not measure the original kernel_gateway', met: undefined });
+  }
   const text = [
     `# ${header}`,
     'Ratios: "vs JS" = this row / Jupyter Server (JSON websocket); "vs limit" = this row / the kernel driven directly over ZeroMQ. For times lower is better, for rates higher is better.',
     ...figures.map(renderFigure),
-    '## Targets (issue 7)',
-    renderTable(targetsTable(ctx.targets)),
+    renderFigure(cost),
+    ...(issue7.length ? ['## Targets (issue 7)', renderTable(targetsTable(issue7))] : []),
+    ...(issue15.length ? ['## Targets (issue 15)', renderTable(targetsTable(issue15))] : []),
     '## Notes',
     ...notes.map((n) => `  * ${n}`),
   ].join('\n\n');
   process.stdout.write(`\n${text}\n`);
 
-  const json = { machine: m, quick: args.quick, seconds, systems: ctx.systems.map((s) => ({ key: s.key, label: s.label, version: s.version })), figures: Object.fromEntries(figures.map((f) => [f.id, { title: f.title, table: f.table, notes: f.notes, data: f.data }])), targets: ctx.targets, notes };
+  const json = { machine: m, quick: args.quick, seconds, systems: ctx.systems.map((s) => ({ key: s.key, label: s.label, version: s.version })), figures: Object.fromEntries([...figures, cost].map((f) => [f.id, { title: f.title, table: f.table, notes: f.notes, data: f.data }])), targets: [...issue7, ...issue15], notes };
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(json, null, 2)}\n`);
   log(`[bench] wrote ${args.out}`);
@@ -289,9 +324,9 @@ async function main(): Promise<number> {
   if (args.updateReadme) {
     const md = [
       `Run: \`npm run bench${args.quick ? ' -- --quick' : ''}\`, ${header}.`,
-      ...figures.map((f) => [`#### ${f.title}`, f.table.length ? renderMarkdownTable(f.table) : '', ...f.notes.map((n) => `- ${n}`)].filter(Boolean).join('\n\n')),
-      '#### Targets (issue 7)',
-      renderMarkdownTable(targetsTable(ctx.targets)),
+      ...[...figures, cost].map((f) => [`#### ${f.title}`, f.table.length ? renderMarkdownTable(f.table) : '', ...f.notes.map((n) => `- ${n}`)].filter(Boolean).join('\n\n')),
+      ...(issue7.length ? ['#### Targets (issue 7)', renderMarkdownTable(targetsTable(issue7))] : []),
+      ...(issue15.length ? ['#### Targets (issue 15)', renderMarkdownTable(targetsTable(issue15))] : []),
       '#### Notes',
       notes.map((n) => `- ${n}`).join('\n'),
     ].join('\n\n');

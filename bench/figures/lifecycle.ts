@@ -55,6 +55,18 @@ export async function lifecycleFigure(ctx: BenchContext): Promise<FigureReport> 
       ...ratioCells(b.p50, p50(stops, js), p50(stops, limit)),
     ]);
   }
+  const gw = sys(ctx, 'gateway');
+  const [gwStart, limStart] = [p50(starts, gw), p50(starts, limit)];
+  if (gw) {
+    const r = gwStart !== undefined && limStart !== undefined && Number.isFinite(gwStart) && Number.isFinite(limStart) ? gwStart / limStart : undefined;
+    ctx.targets.push({
+      issue: 15,
+      figure: '1. kernel start',
+      target: 'gateway start p50 at most 1.05x direct',
+      measured: r === undefined ? 'not measured (no direct limit)' : `${formatNumber(gwStart)} vs ${formatNumber(limStart)} ms (${r.toFixed(2)}x)`,
+      met: r === undefined ? undefined : r <= 1.05,
+    });
+  }
   const notes = [`${rounds} rounds, systems interleaved; start includes opening the websocket (servers) and one kernel_info round trip; the limit's launch also waits for the kernel's first iopub message.`];
   notes.push(...failures.map((f) => `FAILED: ${f}`));
   return { id: 'lifecycle', title: 'Figure 1 — kernel start and shutdown (ipykernel)', table, notes, data };

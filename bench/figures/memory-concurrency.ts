@@ -259,6 +259,13 @@ export async function memoryAndConcurrencyFigures(ctx: BenchContext, idle: Map<S
       measured: gwIdle !== undefined && jsIdle !== undefined ? `${formatNumber(mib(gwIdle))} vs ${formatNumber(mib(jsIdle))} MiB (${(gwIdle / jsIdle).toFixed(2)}x)` : 'not measured (Jupyter Server missing)',
       met: gwIdle !== undefined && jsIdle !== undefined ? gwIdle <= 0.6 * jsIdle : undefined,
     });
+    ctx.targets.push({
+      issue: 15,
+      figure: '5. server RSS',
+      target: 'gateway idle RSS at most 60 MiB',
+      measured: gwIdle === undefined ? 'not measured' : `${formatNumber(mib(gwIdle))} MiB (RssAnon ${formatNumber(mib(idle.get(gw)?.anon))} MiB)`,
+      met: gwIdle === undefined ? undefined : gwIdle <= 60 * MiB,
+    });
     const pk = perKernel.get(gw);
     ctx.targets.push({
       figure: '5. server RSS',

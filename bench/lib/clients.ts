@@ -13,6 +13,13 @@ import type { RunningKernel } from '../../src/kernels/running-kernel.js';
 
 export type ClientFormat = 'json' | 'v1' | 'zmq';
 
+/**
+ * Websocket messages and payload bytes of every WsKernelClient in this process, both ways:
+ * what a server relayed for the bench (the cost model, bench/lib/cost-model.ts, reads it
+ * around measured spans, in which only one system's clients are active).
+ */
+export const wsTraffic = { messages: 0, bytes: 0 };
+
 export interface ExecOutcome {
   /** Request sent until `status: idle` for it arrived, in milliseconds. */
   ms: number;
@@ -174,17 +181,23 @@ export class WsKernelClient extends BaseClient {
   }
 
   protected sendShell(msgType: string, content: Record<string, unknown>, msgId: string): void {
+    let frame: Buffer | string;
     if (this.format === 'v1') {
-      this.ws.send(joinFrame(encodeForClient('shell', this.newMessage(msgType, content, msgId), 'v1')), { binary: true });
+      frame = joinFrame(encodeForClient('shell', this.newMessage(msgType, content, msgId), 'v1'));
     } else {
       const m = makeMessage(msgType, content, this.session);
       m.header.msg_id = msgId;
       m.header.username = 'bench';
-      this.ws.send(JSON.stringify({ ...m, channel: 'shell', buffers: [] }));
+      frame = JSON.stringify({ ...m, channel: 'shell', buffers: [] });
     }
+    wsTraffic.messages++;
+    wsTraffic.bytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    this.ws.send(frame, { binary: typeof frame !== 'string' });
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
+    wsTraffic.messages++;
+    wsTraffic.bytes += data.length;
     if (this.format === 'v1' && isBinary) return this.onV1(data);
     if (isBinary) return; // JSON format with binary buffers: never the case for our cells
     const msg = JSON.parse(data.toString('utf8')) as {

@@ -2,7 +2,7 @@
 // per-variant CPU bookkeeping, and what a figure hands back for the table and the JSON file.
 import { cpuSeconds } from './procs.js';
 import { formatNumber, formatRatio, ratio } from './stats.js';
-import type { ClientFormat } from './clients.js';
+import { wsTraffic, type ClientFormat } from './clients.js';
 import type { SystemUnderTest } from './systems.js';
 
 export interface Variant {
@@ -31,6 +31,21 @@ export interface TargetCheck {
   measured: string;
   /** undefined: could not be judged (a system or figure missing). */
   met: boolean | undefined;
+  /** The issue whose targets these are; 7 when not said. */
+  issue?: 7 | 15;
+}
+
+/** One measured span of one server: its CPU and the websocket traffic it relayed (cost model). */
+export interface CostSample {
+  system: SystemUnderTest['key'];
+  label: string;
+  format: ClientFormat;
+  /** "2", "3", "9": the figure it comes from. */
+  figure: string;
+  cpuS: number;
+  wallS: number;
+  messages: number;
+  bytes: number;
 }
 
 export interface BenchContext {
@@ -42,6 +57,10 @@ export interface BenchContext {
   /** The highest client CPU seen in a measured phase, as a fraction of one core. */
   clientCpuMax: { value: number; where: string };
   targets: TargetCheck[];
+  /** Server CPU and traffic per measured span, from figures 2, 3 and 9 (bench/lib/cost-model.ts). */
+  cost: CostSample[];
+  /** Figures already run on ctx.systems, in order (figure 3 says whether its gateway was used). */
+  done: number[];
 }
 
 export function sys(ctx: BenchContext, key: SystemUnderTest['key']): SystemUnderTest | undefined {
@@ -53,6 +72,11 @@ export class CpuMeter {
   wallS = 0;
   clientS = 0;
   serverS = 0;
+  /** Websocket messages and bytes relayed over the spans (all WsKernelClients of this process). */
+  messages = 0;
+  bytes = 0;
+  /** Each span's server CPU and traffic, for the cost model. */
+  readonly spans: { cpuS: number; wallS: number; messages: number; bytes: number }[] = [];
   private serverKnown = true;
 
   constructor(private readonly serverPid: number | undefined) {}
@@ -60,6 +84,7 @@ export class CpuMeter {
   async span<T>(fn: () => Promise<T>): Promise<T> {
     const c0 = process.cpuUsage();
     const s0 = this.serverPid === undefined ? undefined : cpuSeconds(this.serverPid);
+    const w0 = { ...wsTraffic };
     const t0 = process.hrtime.bigint();
     try {
       return await fn();
@@ -69,9 +94,22 @@ export class CpuMeter {
       const s1 = this.serverPid === undefined ? undefined : cpuSeconds(this.serverPid);
       this.wallS += wall;
       this.clientS += (c.user + c.system) / 1e6;
+      const messages = wsTraffic.messages - w0.messages;
+      const bytes = wsTraffic.bytes - w0.bytes;
+      this.messages += messages;
+      this.bytes += bytes;
       if (s0 === undefined || s1 === undefined) this.serverKnown = false;
-      else this.serverS += s1 - s0;
+      else {
+        this.serverS += s1 - s0;
+        this.spans.push({ cpuS: s1 - s0, wallS: wall, messages, bytes });
+      }
     }
+  }
+
+  /** Hands this meter's spans to the cost model (servers only; the direct limit has none). */
+  recordCost(ctx: Pick<BenchContext, 'cost'>, s: SystemUnderTest, format: ClientFormat, figure: string): void {
+    if (s.serverPid === undefined || format === 'zmq') return;
+    for (const sp of this.spans) ctx.cost.push({ system: s.key, label: s.label, format, figure, ...sp });
   }
 
   /** Client CPU as a fraction of one core. */

@@ -272,8 +272,9 @@ export class JupyterServerSystem extends HttpServerSystem {
   readonly formats: ClientFormat[] = ['json', 'v1'];
   private readonly token = randomBytes(16).toString('hex');
 
-  constructor(root: string) {
-    super(root, 'jupyter');
+  /** `name`: its directory under root, for a second instance (figure 9 starts its own). */
+  constructor(root: string, name = 'jupyter') {
+    super(root, name);
     this.headers = { Authorization: `token ${this.token}` };
     mkdirSync(join(this.dir, 'notebooks'), { recursive: true });
   }
