@@ -109,7 +109,7 @@ export async function streamingFigure(ctx: BenchContext, opened: OpenedVariants)
       issue: 15,
       figure: '3. output streaming',
       target: `gateway ${v.format} peak RSS at most 150 MiB, used gateway`,
-      measured: `${formatNumber(peak(v))} MiB (${megabytes} MB output; ${used ? `after figures ${ctx.done.join(', ')}` : 'fresh gateway: not judged, run figures 2 and 4 with it'})`,
+      measured: `${formatNumber(peak(v))} MiB (${megabytes} MB output; ${used ? `after figures ${ctx.done.join(', ')}` : `${ctx.done.length ? `after figure(s) ${ctx.done.join(', ')} only` : 'fresh gateway'}: not judged, run it with figures 2 and 4`})`,
       met: used ? (peak(v) ?? Infinity) <= 150 : undefined,
     });
   }

@@ -3,8 +3,9 @@
 // clients (both ways), from the spans the figures already measure: figure 2 (many small
 // messages), figure 3 (few huge ones) and figure 9 (many kernels). With a and b anyone can
 // predict the server's CPU at a load: CPU share of a core = (a·messages/s + b·bytes/s) / 1 s.
-// Least squares relative to each span's CPU (every span weighs the same, small or large), no
-// intercept; a coefficient that comes out negative is dropped and the other refitted alone.
+// Least squares of the error relative to each span's CPU (a small span weighs as much as a large
+// one), each figure weighing the same in all (its spans share its weight), no intercept; a
+// coefficient that comes out negative is dropped and the other refitted alone.
 import { formatNumber, type CostSample, type FigureReport } from './report.js';
 
 export interface CostFit {
@@ -17,10 +18,13 @@ export interface CostFit {
   spans: number;
 }
 
-/** Weighted least squares of y over two regressors without intercept, weights 1/y². */
-export function fitCost(samples: readonly Pick<CostSample, 'cpuS' | 'messages' | 'bytes'>[]): CostFit | undefined {
+/** Weighted least squares of cpuS over messages and bytes without intercept, weights 1/(cpuS² · spans of its figure). */
+export function fitCost(samples: readonly Pick<CostSample, 'cpuS' | 'messages' | 'bytes' | 'figure'>[]): CostFit | undefined {
   const pts = samples.filter((s) => s.cpuS > 0);
   if (pts.length < 2) return undefined;
+  const perFigure = new Map<string, number>();
+  for (const p of pts) perFigure.set(p.figure, (perFigure.get(p.figure) ?? 0) + 1);
+  const weight = (p: (typeof pts)[number]): number => 1 / (p.cpuS * p.cpuS * perFigure.get(p.figure)!);
   const solve = (useM: boolean, useB: boolean): { a: number; b: number; ea: number; eb: number } => {
     let smm = 0;
     let smb = 0;
@@ -28,7 +32,7 @@ export function fitCost(samples: readonly Pick<CostSample, 'cpuS' | 'messages' |
     let smy = 0;
     let sby = 0;
     for (const p of pts) {
-      const w = 1 / (p.cpuS * p.cpuS);
+      const w = weight(p);
       const m = useM ? p.messages : 0;
       const b = useB ? p.bytes : 0;
       smm += w * m * m;
@@ -56,9 +60,11 @@ export function fitCost(samples: readonly Pick<CostSample, 'cpuS' | 'messages' |
       ibb = 1 / sbb;
     }
     const k = (useM ? 1 : 0) + (useB ? 1 : 0);
+    // Weighted residuals; the weights sum to the number of figures, so that is the sample size.
     let sse = 0;
-    for (const p of pts) sse += ((p.cpuS - a * p.messages - b * p.bytes) / p.cpuS) ** 2;
-    const sigma2 = pts.length > k ? sse / (pts.length - k) : NaN;
+    for (const p of pts) sse += weight(p) * (p.cpuS - a * p.messages - b * p.bytes) ** 2;
+    const n = perFigure.size;
+    const sigma2 = n > k ? sse / (n - k) : NaN;
     return { a, b, ea: Math.sqrt(sigma2 * iaa), eb: Math.sqrt(sigma2 * ibb) };
   };
   let r = solve(true, true);
@@ -88,7 +94,7 @@ export function costModelReport(samples: readonly CostSample[]): FigureReport {
       const model = fit ? sum(g.map((x) => fit.perMessageS * x.messages + fit.perByteS * x.bytes)) : NaN;
       return { figure: f, cpu_s: cpu, model_s: model, messages: sum(g.map((x) => x.messages)), bytes: sum(g.map((x) => x.bytes)), wall_s: sum(g.map((x) => x.wallS)) };
     });
-    data[`${label} ${format}`] = { fit, per_figure: perFigure };
+    data[`${label} ${format}`] = { fit, per_figure: perFigure, spans: group };
     table.push([
       label,
       format,
@@ -101,7 +107,7 @@ export function costModelReport(samples: readonly CostSample[]): FigureReport {
     ]);
   }
   const notes = [
-    'server CPU (utime+stime of its process) over each measured span = a·messages + b·bytes, messages and bytes being the websocket frames and payload bytes relayed for the bench clients, both ways; fitted over the spans of figures 2 (many small messages), 3 (few huge ones) and 9 (many kernels), each span weighted alike (least squares of the relative error), no constant term. µs / kB = ns / byte (1 kB = 1000 bytes).',
+    'server CPU (utime+stime of its process) over each measured span = a·messages + b·bytes, messages and bytes being the websocket frames and payload bytes relayed for the bench clients, both ways; fitted over the spans of figures 2 (many small messages), 3 (few huge ones) and 9 (many kernels), least squares of the relative error, each figure weighing the same (its spans share it), no constant term. µs / kB = ns / byte (1 kB = 1000 bytes).',
     "use: CPU share of one core ≈ (a·messages/s + b·bytes/s); e.g. one execute of `2+2` is 6 messages of about 0.3 to 0.6 kB each (the request, and status busy, execute_input, execute_result, status idle, execute_reply). A figure missing from a run leaves its kind of load out of the fit (with only small messages, b is not determined): read the per-figure column.",
   ];
   if (!groups.size) notes.unshift('NOT MEASURED: no figure with a server span ran (figures 2, 3 or 9).');
