@@ -2,7 +2,7 @@
 // ipykernels (driven over ZeroMQ: the limit), measures them interleaved, prints one table per
 // figure with every figure as a ratio against Jupyter Server and against the limit, writes
 // bench/results/latest.json, and stops everything it started (checked by scanning /proc).
-// Options: --quick (under 3 minutes), --only=1,2,... (figures), --out=FILE,
+// Options: --quick (about 5 minutes), --only=1,2,... (figures), --out=FILE,
 // --update-readme (rewrite bench/README.md's results section of this mode, quick or full),
 // --baseline=REV (also measure this gateway as built from git revision REV, interleaved).
 // KG_BENCH_FIG9=kernels,rounds,seconds sizes figure 9 down for development (e.g. 10,1,10).
