@@ -80,8 +80,8 @@ async function startMany(s: SystemUnderTest, n: number, log: (m: string) => void
     await stopMany(s, up);
     const err = failed.reason as Error & { cause?: Error };
     const tail = 'logTail' in s && typeof s.logTail === 'function' ? (s.logTail as () => string)().split('\n').slice(-5).join(' | ') : '';
-    log(`[bench] figure 9: ${s.label}: start failed after ${ready} kernels; server running: ${s.serverPid !== undefined && processRunning(s.serverPid)}; its log ends: ${tail}`);
     const alive = s.serverPid !== undefined && processRunning(s.serverPid);
+    log(`[bench] figure 9: ${s.label}: start failed after ${ready} kernels; server running: ${alive}; its log ends: ${tail}`);
     throw new Error(`${ready} kernels were up when one failed${alive ? '' : ', and the server process had died'}${!alive && tail ? ` (its log ends: ${tail.slice(0, 300)})` : ''}: ${err.message}${err.cause ? ` (${err.cause.message})` : ''}`);
   }
   for (const k of up.kernels) k.pid ??= kernelPid(k.id);
