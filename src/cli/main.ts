@@ -95,7 +95,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     let stopping = false;
     onStop = (signal) => {
       if (stopping) {
-        log.warn(`${signal} again: killing kernels now`);
+        log.warn(`${signal} again: ${gateway.kernels.availabilityMode ? 'stopping now (kernels still launching are killed; the others stay for the next gateway)' : 'killing kernels now'}`);
         gateway.kernels.killAllNow();
         resolve(1);
         return;

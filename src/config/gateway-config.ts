@@ -80,6 +80,8 @@ export interface KernelGatewayAppConfig {
   ssh_port: number;
   ssh_identity_file: string;
   ssh_known_hosts_file: string;
+  availability_mode: string;
+  persistence_root: string;
   /** Kernel Gateway 3.0's class options: accepted, without effect here. */
   kernel_manager_class: string;
   kernel_spec_manager_class: string;
@@ -153,6 +155,8 @@ export function defaultKernelGatewayAppConfig(): KernelGatewayAppConfig {
     ssh_port: 22,
     ssh_identity_file: '',
     ssh_known_hosts_file: '',
+    availability_mode: '',
+    persistence_root: '',
     kernel_manager_class: 'kernel_gateway.services.kernels.manager.SeedingMappingKernelManager',
     kernel_spec_manager_class: 'jupyter_client.kernelspec.KernelSpecManager',
     kernel_websocket_connection_class: 'jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection',

@@ -23,7 +23,8 @@ export function kernelEnvironment(
   requestEnv: Record<string, string> | undefined,
   specEnv: Record<string, string>,
   policy: KernelEnvPolicy,
-  parentPid: number = process.pid,
+  /** null: the kernel must outlive the gateway (availability_mode), so it names no parent. */
+  parentPid: number | null = process.pid,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   const inherit = (name: string): void => {
@@ -40,6 +41,7 @@ export function kernelEnvironment(
   Object.assign(env, specEnv);
   delete env.KG_AUTH_TOKEN;
   env.KERNEL_GATEWAY = '1';
-  env.JPY_PARENT_PID = String(parentPid);
+  if (parentPid === null) delete env.JPY_PARENT_PID;
+  else env.JPY_PARENT_PID = String(parentPid);
   return env;
 }

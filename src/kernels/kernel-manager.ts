@@ -13,6 +13,9 @@ import { seedKernel, type SeedPlan } from './seeding.js';
 import { WarmPool, type EnvFlavour, type WarmPoolHost, type WarmPoolStatus, type WarmStart } from './warm-pool.js';
 import { LocalProvisioner, LOCAL_PROVISIONER } from './provisioners/local-provisioner.js';
 import { ProvisionerRegistry } from './provisioners/registry.js';
+import type { KernelStore } from './persistence/kernel-store.js';
+import { KERNEL_RECORD_VERSION, parseKernelRecord, type KernelRecord } from './persistence/kernel-record.js';
+import { createHash } from 'node:crypto';
 import { KernelLaunchError, RetryableLaunchError, NoSuchKernelSpecError, KernelLimitError, UnknownProvisionerError } from '../errors.js';
 
 /** A retry of a failed start is not worth it with less than this left of the launch timeout. */
@@ -39,7 +42,24 @@ export interface KernelManagerOptions {
   warmPool?: { targets: Record<string, number>; ignoredEnv: string[]; concurrency?: number };
   /** The provisioners kernelspecs may name (default: the local one only). */
   provisioners?: ProvisionerRegistry;
+  /** availability_mode: every kernel is written down in `store` and outlives this process;
+   *  `replication`: other gateways share the store and serve its kernels too. */
+  persistence?: { store: KernelStore; mode: AvailabilityMode; gatewayId: string };
 }
+
+export type AvailabilityMode = 'standalone' | 'replication';
+
+/** What re-adopting the store's kernels found. */
+export interface AdoptionReport {
+  adopted: RunningKernel[];
+  /** Kernels whose process was gone, or that did not answer (ended). */
+  dropped: string[];
+  /** Records that could not be read (left alone, with a warning). */
+  skipped: string[];
+}
+
+/** How long a re-attached kernel may take to answer its heartbeat and kernel_info. */
+const ADOPT_VERIFY_MS = 10_000;
 
 export interface StartRequest {
   name?: string;
@@ -77,6 +97,11 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
   private seed?: SeedPlan;
 
   private readonly provisioners: ProvisionerRegistry;
+  /** What each kernel was seeded with (a fingerprint of the seed's cells), so that a kernel
+   *  re-adopted from the store is known to have run the current seed notebook, or not. */
+  private readonly seededWith = new Map<string, string>();
+  /** Hydrations in flight (replication), so that two requests for one kernel attach it once. */
+  private readonly hydrating = new Map<string, Promise<RunningKernel | undefined>>();
 
   constructor(private readonly opts: KernelManagerOptions) {
     super();
@@ -96,6 +121,12 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
   /** Code cells to run in every new kernel of one kernelspec (seed_uri). */
   setSeed(plan: SeedPlan | undefined): void {
     this.seed = plan;
+  }
+
+  /** Whether the kernel ran exactly the seed a new kernel of its kernelspec would run now (a
+   *  kernel re-adopted from before a change of seed_uri did not). */
+  seedMatches(kernel: RunningKernel): boolean {
+    return this.seededWith.get(kernel.id) === (this.seed ? seedFingerprint(this.seed, kernel.name) : undefined);
   }
 
   /** The kernelspec name a start request resolves to (force > request > default). */
@@ -150,7 +181,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     const problem = this.provisioners.problem(spec);
     if (problem) throw new UnknownProvisionerError(problem);
     const policy = { processWhitelist: this.opts.envPolicy.processWhitelist, requestWhitelist };
-    const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, requestEnv, spec.spec.env, policy);
+    const env = kernelEnvironment(this.opts.gatewayEnv ?? process.env, requestEnv, spec.spec.env, policy, this.opts.persistence ? null : process.pid);
     const kept = Object.fromEntries(keptRequestVariables(requestEnv, requestWhitelist).map((name) => [name, String(requestEnv![name])]));
     const kernel = await this.launchWithRetry({ spec, env, requestEnv: kept, runtimeDir: this.opts.runtimeDir, launchTimeoutMs: this.launchTimeout(requestEnv), log: this.opts.log, track: (k) => this.track(k) });
     if (this.closing) {
@@ -164,12 +195,14 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
         await kernel.shutdown(true);
         throw err;
       }
+      const fingerprint = seedFingerprint(this.seed, kernel.name);
+      if (fingerprint) this.seededWith.set(kernel.id, fingerprint);
     }
     return kernel;
   }
 
   /** A kernel joins the table: clients can find it, its deaths are restarted, it is announced. */
-  private register(kernel: RunningKernel, t0: number, warm: boolean): void {
+  private register(kernel: RunningKernel, t0: number, warm: boolean, how: 'started' | 'adopted' | 'hydrated' = 'started'): void {
     this.kernels.set(kernel.id, kernel);
     kernel.on('died', () => {
       metrics.kernelDeaths.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName });
@@ -180,8 +213,17 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       metrics.kernelRestarts.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName, reason });
       this.emit('restarting', kernel, reason);
     });
+    kernel.on('relaunched', () => {
+      this.seededWith.delete(kernel.id); // a restart in place runs no seed
+      this.persist(kernel, null);
+    });
     if (!this.heartbeats.has(kernel.id)) this.watchHeartbeat(kernel);
+    if (how !== 'hydrated') this.persist(kernel, null);
     const durationMs = Date.now() - t0;
+    if (how !== 'started') {
+      this.opts.log.info(`Kernel ${how === 'adopted' ? 're-adopted' : 'attached from the kernel store'}: ${kernel.id} (${kernel.name}, ${describeLocation(kernel)})`);
+      return;
+    }
     this.opts.log.info(`Kernel started: ${kernel.id} (${kernel.name}, ${describeLocation(kernel)}${warm ? ', from the warm pool' : ''})`);
     metrics.kernelStarts.inc({ kernelspec: kernel.name, provisioner: kernel.provisionerName });
     metrics.kernelStartDuration.observe({ kernelspec: kernel.name, provisioner: kernel.provisionerName }, durationMs / 1000);
@@ -211,6 +253,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       const kernel = await this.launchSeeded(spec, flavour === 'restricted' ? {} : undefined, []);
       this.held.add(kernel);
       this.watchHeartbeat(kernel);
+      this.persist(kernel, flavour);
       return kernel;
     } catch (err) {
       metrics.kernelStartFailures.inc({ kernelspec: name, provisioner: this.provisioners.nameFor(spec) });
@@ -223,6 +266,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
 
   private discardHeld(kernel: RunningKernel): Promise<void> {
     this.held.delete(kernel);
+    this.unpersist(kernel.id);
     this.heartbeats.get(kernel.id)?.stop();
     this.heartbeats.delete(kernel.id);
     return kernel.shutdown(true);
@@ -287,8 +331,11 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     if (!kernel) return false;
     this.kernels.delete(id);
     this.restartTimes.delete(id);
+    this.seededWith.delete(id);
     this.heartbeats.get(id)?.stop();
     this.heartbeats.delete(id);
+    // First: another gateway that holds this kernel too sees its record gone, not a death.
+    this.unpersist(id);
     await kernel.shutdown(now);
     this.opts.log.info(`Kernel shut down: ${id}`);
     this.emit('removed', kernel);
@@ -303,9 +350,10 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     await Promise.all([...this.live].map((k) => k.shutdown(true)));
   }
 
-  /** Last resort at process exit: no kernel may outlive the gateway. */
+  /** Last resort at process exit: no kernel may outlive the gateway (but those the store keeps
+   *  for the next gateway, in availability_mode: only kernels still launching are killed). */
   killAllNow(): void {
-    for (const kernel of this.live) kernel.killNow();
+    for (const kernel of this.live) if (!this.opts.persistence || kernel.state === 'launching') kernel.killNow();
   }
 
   /** A kernel whose heartbeat stopped is killed; its death then takes the usual path. */
@@ -316,6 +364,16 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
 
   private async onDied(kernel: RunningKernel): Promise<void> {
     if (!this.kernels.has(kernel.id) || kernel.isEnding) return;
+    // Replication: the gateway that launched the process restarts it; the others let go (a
+    // kernel shut down through another gateway has no record any more).
+    const persistence = this.opts.persistence;
+    if (persistence?.mode === 'replication') {
+      const record = this.storedRecord(kernel.id);
+      if (!record || record.owner !== persistence.gatewayId) {
+        this.forget(kernel, record ? 'its process ended and the gateway that launched it restarts it' : 'it was shut down by another gateway');
+        return;
+      }
+    }
     const now = Date.now();
     const window = this.opts.restartWindowMs ?? 60_000;
     const limit = this.opts.restartLimit ?? 5;
@@ -338,12 +396,240 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     }
   }
 
+  // ---- availability_mode: the kernel store ------------------------------------------------
+
+  get availabilityMode(): AvailabilityMode | undefined {
+    return this.opts.persistence?.mode;
+  }
+
+  /** The kernel store (availability_mode), where sessions are kept beside their kernels. */
+  get store(): KernelStore | undefined {
+    return this.opts.persistence?.store;
+  }
+
+  /** Writes the kernel's record (this gateway launched its current process). */
+  private persist(kernel: RunningKernel, warmPool: EnvFlavour | null): void {
+    const persistence = this.opts.persistence;
+    const p = kernel.persistable();
+    if (!persistence || !p || kernel.isEnding) return;
+    const now = new Date().toISOString();
+    const record: KernelRecord = {
+      version: KERNEL_RECORD_VERSION,
+      id: kernel.id,
+      kernelName: kernel.name,
+      provisioner: kernel.provisionerName,
+      description: p.description,
+      connectionInfo: p.connectionInfo,
+      env: p.env,
+      requestEnv: p.requestEnv,
+      createdAt: kernel.startedAt.toISOString(),
+      restarts: kernel.restarts,
+      warmPool,
+      seed: this.seededWith.get(kernel.id) ?? null,
+      owner: persistence.gatewayId,
+      updatedAt: now,
+    };
+    try {
+      persistence.store.save('kernels', kernel.id, record);
+    } catch (err) {
+      this.opts.log.error(`Kernel ${kernel.id}: could not write its record to ${persistence.store.location}: ${(err as Error).message}`);
+    }
+  }
+
+  private unpersist(id: string): void {
+    try {
+      this.opts.persistence?.store.remove('kernels', id);
+    } catch (err) {
+      this.opts.log.error(`Kernel ${id}: could not remove its record: ${(err as Error).message}`);
+    }
+  }
+
+  /** The store's record of a kernel, if it is there and readable. */
+  private storedRecord(id: string): KernelRecord | undefined {
+    const stored = this.opts.persistence?.store.load('kernels', id);
+    if (!stored || 'problem' in stored) return undefined;
+    const record = parseKernelRecord(id, stored.value);
+    return typeof record === 'string' ? undefined : record;
+  }
+
+  /** At start-up: every kernel in the store whose process is still there and answers is served
+   *  again under its id (pool kernels back to the pool); the others are ended and dropped. */
+  async adoptFromStore(): Promise<AdoptionReport> {
+    const report: AdoptionReport = { adopted: [], dropped: [], skipped: [] };
+    const persistence = this.opts.persistence;
+    if (!persistence) return report;
+    const records: KernelRecord[] = [];
+    for (const stored of persistence.store.list('kernels')) {
+      const record = 'problem' in stored ? stored.problem : parseKernelRecord(stored.id, stored.value);
+      if (typeof record === 'string') {
+        this.opts.log.warn(`Kernel store ${persistence.store.location}: skipping the record ${stored.id}: ${record}`);
+        report.skipped.push(stored.id);
+      } else records.push(record);
+    }
+    await Promise.all(
+      records.map(async (record) => {
+        const kernel = await this.attach(record, true);
+        if (!kernel) return void report.dropped.push(record.id);
+        report.adopted.push(kernel);
+      }),
+    );
+    return report;
+  }
+
+  /** Replication: a kernel this gateway does not hold is looked up in the store and attached
+   *  (hydrated); one it holds whose record is gone was shut down through another gateway. */
+  async hydrate(id: string): Promise<RunningKernel | undefined> {
+    const persistence = this.opts.persistence;
+    const held = this.kernels.get(id);
+    if (persistence?.mode !== 'replication' || this.closing) return held;
+    if (held) {
+      if (!persistence.store.has('kernels', id) && !held.isEnding) this.forget(held, 'it was shut down by another gateway');
+      return this.kernels.get(id);
+    }
+    let hydrating = this.hydrating.get(id);
+    if (!hydrating) {
+      hydrating = (async () => {
+        const record = this.storedRecord(id);
+        return record && record.warmPool === null ? this.attach(record, false) : undefined;
+      })().finally(() => this.hydrating.delete(id));
+      this.hydrating.set(id, hydrating);
+    }
+    return hydrating;
+  }
+
+  /** Replication: every kernel of the store is served here too (a listing shows them all). */
+  async hydrateAll(): Promise<void> {
+    const persistence = this.opts.persistence;
+    if (persistence?.mode !== 'replication' || this.closing) return;
+    this.syncWithStore();
+    const ids = persistence.store.ids('kernels').filter((id) => !this.kernels.has(id));
+    await Promise.all(ids.map((id) => this.hydrate(id)));
+  }
+
+  /** Replication: lets go of held kernels whose records are gone (shut down elsewhere). */
+  syncWithStore(): void {
+    const persistence = this.opts.persistence;
+    if (persistence?.mode !== 'replication' || this.closing) return;
+    for (const kernel of [...this.kernels.values()]) {
+      if (!kernel.isEnding && !persistence.store.has('kernels', kernel.id)) this.forget(kernel, 'it was shut down by another gateway');
+    }
+  }
+
+  /** Re-attaches one stored kernel; undefined (and the record dropped, what is left ended) when
+   *  it is gone or does not answer. `own`: this gateway takes it over (start-up adoption). */
+  private async attach(record: KernelRecord, own: boolean): Promise<RunningKernel | undefined> {
+    const log = this.opts.log;
+    const spec = this.opts.specs.get(record.kernelName);
+    const drop = (why: string): undefined => {
+      log.warn(`Kernel ${record.id} (${record.kernelName}) from the kernel store is dropped: ${why}`);
+      this.unpersist(record.id);
+      return undefined;
+    };
+    if (!spec) return drop(`no kernelspec named ${record.kernelName} is installed`);
+    if (this.provisioners.nameFor(spec) !== record.provisioner) return drop(`its kernelspec now uses ${this.provisioners.nameFor(spec)}, not ${record.provisioner}`);
+    let provisioner;
+    try {
+      provisioner = this.provisioners.create(spec);
+    } catch (err) {
+      return drop((err as Error).message);
+    }
+    let adoption;
+    try {
+      adoption = await RunningKernel.adopt({
+        id: record.id,
+        spec,
+        env: record.env,
+        requestEnv: record.requestEnv,
+        launchTimeoutMs: this.opts.launchTimeoutMs,
+        log,
+        provisioner,
+        description: record.description,
+        connectionInfo: record.connectionInfo,
+        startedAt: new Date(record.createdAt),
+        restarts: record.restarts,
+        verifyTimeoutMs: ADOPT_VERIFY_MS,
+      });
+    } catch (err) {
+      // The engine could not be asked (dockerd or the host down): keep the record for later.
+      log.error(`Kernel ${record.id} from the kernel store could not be looked for: ${(err as Error).message}`);
+      return undefined;
+    }
+    if (adoption.outcome === 'gone') {
+      await provisioner.cleanup(false).catch((err: Error) => log.warn(`Kernel ${record.id}: cleanup failed: ${err.message}`));
+      return drop('its process is gone');
+    }
+    if (adoption.outcome === 'unanswered') {
+      if (!own) {
+        adoption.kernel.release();
+        log.warn(`Kernel ${record.id} from the kernel store does not answer; not attached`);
+        return undefined;
+      }
+      this.track(adoption.kernel);
+      await adoption.kernel.shutdown(true);
+      return drop('it does not answer its heartbeat or a signed kernel_info_request (hung, or its key is not the recorded one); ended');
+    }
+    const kernel = adoption.kernel;
+    this.track(kernel);
+    if (record.seed) this.seededWith.set(kernel.id, record.seed);
+    if (record.warmPool) {
+      if (this.warm?.adopt(kernel, record.warmPool)) {
+        this.held.add(kernel);
+        this.watchHeartbeat(kernel);
+        this.persist(kernel, record.warmPool);
+        log.info(`Kernel ${kernel.id} (${kernel.name}) re-adopted into the warm pool`);
+        return kernel;
+      }
+      await kernel.shutdown();
+      return drop('a warm pool kernel the pool has no room for; ended');
+    }
+    this.register(kernel, Date.now(), false, own ? 'adopted' : 'hydrated');
+    return kernel;
+  }
+
+  /** Lets go of a kernel without ending it: it leaves the table and its clients are told it is
+   *  gone (its websockets close), its process and record are another gateway's business. */
+  private forget(kernel: RunningKernel, why: string): void {
+    this.opts.log.info(`Kernel ${kernel.id} is no longer served here: ${why}`);
+    this.kernels.delete(kernel.id);
+    this.restartTimes.delete(kernel.id);
+    this.seededWith.delete(kernel.id);
+    this.heartbeats.get(kernel.id)?.stop();
+    this.heartbeats.delete(kernel.id);
+    this.live.delete(kernel);
+    kernel.release();
+    this.emit('removed', kernel);
+  }
+
+  /** availability_mode at gateway stop: every kernel, pool kernels too, is left running with its
+   *  record for the next gateway; only kernels still launching are ended. */
+  async detachAll(): Promise<number> {
+    this.closing = true;
+    const pooled = this.warm?.detach() ?? [];
+    const kept = [...this.kernels.values(), ...pooled.map((p) => p.kernel)];
+    for (const kernel of kept) {
+      this.heartbeats.get(kernel.id)?.stop();
+      this.heartbeats.delete(kernel.id);
+      this.live.delete(kernel);
+      kernel.release();
+    }
+    this.kernels.clear();
+    this.held.clear();
+    await Promise.all([...this.live].map((k) => k.shutdown(true)));
+    return kept.length;
+  }
+
   /** Clients are told the kernel is dead (iopub status), then it is removed. */
   private async giveUp(kernel: RunningKernel): Promise<void> {
     kernel.executionState = 'dead';
     kernel.emit('dead');
     await this.shutdown(kernel.id, true);
   }
+}
+
+/** A fingerprint of the cells a seed plan runs in kernels of `kernelName` (undefined: none). */
+function seedFingerprint(plan: SeedPlan, kernelName: string): string | undefined {
+  if (kernelName !== plan.kernelName.toLowerCase()) return undefined;
+  return createHash('sha256').update(JSON.stringify(plan.cells)).digest('hex');
 }
 
 /** Where a kernel runs, for log lines: `pid 123`, `container abc on host h`... */

@@ -12,6 +12,9 @@ export interface KernelPoolOptions<K> {
   size: number;
   /** Starts (and seeds) one kernel. */
   start(): Promise<K>;
+  /** Kernels already running that may take seats before any is started (kernels re-adopted
+   *  from the kernel store). */
+  adoptable?(): K[];
   /** Ends one kernel for good. Called synchronously from the death listener (see onDeath). */
   stop(kernel: K): Promise<unknown>;
   /** Listens for the kernel's death ahead of other listeners; returns the unsubscribe. */
@@ -52,9 +55,16 @@ export class KernelPool<K> {
     return { size: this.opts.size, members: this.members.size, idle: this.idle.length, busy: this.busy.size, waiting: this.waiters.length, replacing: this.replacements.size };
   }
 
-  /** Starts every kernel of the pool; rejects if any fails (the ones started stay members). */
+  /** Fills every seat of the pool, adoptable kernels first; rejects if a start fails (the
+   *  kernels started stay members). */
   async start(): Promise<void> {
-    await Promise.all(Array.from({ length: this.opts.size }, async () => this.admit(await this.opts.start())));
+    const adopted = (this.opts.adoptable?.() ?? []).slice(0, this.opts.size);
+    for (const kernel of adopted) this.admit(kernel);
+    await Promise.all(Array.from({ length: this.opts.size - adopted.length }, async () => this.admit(await this.opts.start())));
+  }
+
+  has(kernel: K): boolean {
+    return this.members.has(kernel);
   }
 
   /** A free kernel now, or undefined (no queueing): the cheap path when the pool is not saturated. */
@@ -182,6 +192,8 @@ export function managedKernelPool(kernels: KernelManager, opts: { size: number; 
     size: opts.size,
     log: opts.log,
     start: () => kernels.start({ name: opts.kernelName }),
+    // Re-adopted kernels of the pool's kernelspec that ran the current seed notebook.
+    adoptable: () => kernels.list().filter((k) => k.name === kernels.resolveName(opts.kernelName) && k.state === 'ready' && kernels.seedMatches(k)),
     stop: (kernel) => kernels.shutdown(kernel.id, true),
     onDeath: (kernel, listener) => {
       kernel.prependListener('died', listener);

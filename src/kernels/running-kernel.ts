@@ -14,7 +14,7 @@ import type { KernelSpecEntry } from './kernelspecs.js';
 import type { Logger } from './logger.js';
 import type { KernelModel } from './rest-models.js';
 import { LOCAL_PROVISIONER, LocalProvisioner } from './provisioners/local-provisioner.js';
-import type { KernelLocation, KernelProvisioner, LaunchedProcess, ProcessEnd } from './provisioners/provisioner.js';
+import type { KernelLocation, KernelProvisioner, LaunchedProcess, ProcessDescription, ProcessEnd } from './provisioners/provisioner.js';
 import { KernelLaunchError, KernelExitedEarlyError, KernelChannelsUnreachableError } from '../errors.js';
 
 export type { KernelModel } from './rest-models.js';
@@ -33,6 +33,35 @@ export interface LaunchOptions {
   provisioner?: KernelProvisioner;
   /** Told of the kernel as soon as it exists, before it is ready (so it can be ended if need be). */
   track?: (kernel: RunningKernel) => void;
+}
+
+/** A kernel a previous gateway process started, to be re-attached (availability_mode). */
+export interface AdoptOptions {
+  id: string;
+  spec: KernelSpecEntry;
+  env: Record<string, string>;
+  requestEnv: Record<string, string>;
+  launchTimeoutMs: number;
+  log: Logger;
+  provisioner: KernelProvisioner;
+  description: ProcessDescription;
+  connectionInfo: ConnectionInfo;
+  startedAt: Date;
+  restarts: number;
+  /** How long the kernel may take to answer its heartbeat and a kernel_info_request. */
+  verifyTimeoutMs: number;
+}
+
+/** gone: no such process any more; unanswered: it is there but does not answer (hung, or its key
+ *  is not the recorded one), `kernel` then holds it, to be ended. */
+export type Adoption = { outcome: 'adopted'; kernel: RunningKernel } | { outcome: 'gone' } | { outcome: 'unanswered'; kernel: RunningKernel };
+
+/** What the kernel store keeps of a kernel (see persistence/kernel-record.ts). */
+export interface PersistableKernel {
+  description: ProcessDescription;
+  connectionInfo: ConnectionInfo;
+  env: Record<string, string>;
+  requestEnv: Record<string, string>;
 }
 
 /** launching: the first start; ready: serving (or left as a failed restart left it); restarting;
@@ -59,6 +88,8 @@ export interface RunningKernelEvents {
   died: [code: number | null, signal: NodeJS.Signals | null];
   /** A restart begins; after a death, clients should see iopub `status: restarting`. */
   restarting: [reason: RestartReason];
+  /** A restart brought up a new process (the kernel store records it). */
+  relaunched: [];
   /** Given up on after too many deaths: clients should see `status: dead`. */
   dead: [];
   /** shutdown() began: whatever waits on this kernel should stop waiting. */
@@ -120,6 +151,54 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
       await kernel.shutdown(true);
       throw err;
     }
+  }
+
+  /** Re-attaches a kernel whose process a previous gateway started: the provisioner finds the
+   *  process, then the kernel must answer its heartbeat and a signed kernel_info_request. */
+  static async adopt(opts: AdoptOptions): Promise<Adoption> {
+    const kernel = new RunningKernel(opts.spec, opts.provisioner, opts.env, opts.requestEnv, opts.launchTimeoutMs, opts.log, opts.id);
+    kernel.startedAt = opts.startedAt;
+    kernel.restarts = opts.restarts;
+    const launched = await opts.provisioner.reattach({ kernelId: opts.id, spec: opts.spec, description: opts.description, connectionInfo: opts.connectionInfo, log: opts.log });
+    if (!launched) return { outcome: 'gone' };
+    const launch: Launch = { ...launched, stopping: false, over: false };
+    kernel.current = launch;
+    void launched.ended.then((end) => kernel.onProcessEnd(launch, end));
+    kernel.useChannels(launched.connectionInfo);
+    const answered = (await kernel.heartbeat(opts.verifyTimeoutMs)) && (await kernel.answersKernelInfo(opts.verifyTimeoutMs));
+    if (!answered || launch.over) return { outcome: 'unanswered', kernel };
+    kernel.lifecycle = 'ready';
+    if (kernel.executionState === 'starting') kernel.executionState = 'idle';
+    return { outcome: 'adopted', kernel };
+  }
+
+  /** A signed reply proves the kernel holds the recorded key. Control first: a kernel busy
+   *  with a long cell answers there at once (ipykernel does), shell otherwise. */
+  private async answersKernelInfo(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (await this.request('control', 'kernel_info_request', {}, Math.min(3000, timeoutMs))) return true;
+    return (await this.request('shell', 'kernel_info_request', {}, Math.max(1, deadline - Date.now()))) !== undefined;
+  }
+
+  /** What the kernel store needs to find and talk to this kernel again (undefined while no
+   *  process runs). */
+  persistable(): PersistableKernel | undefined {
+    const description = this.provisioner.describe();
+    if (!description || !this.channelsInfo) return undefined;
+    return { description, connectionInfo: this.channelsInfo, env: this.env, requestEnv: this.requestEnv };
+  }
+
+  /** Lets go of the kernel and leaves its process running (the gateway stops, or another
+   *  gateway ended or took it): channels closed, nothing ended. */
+  release(): void {
+    if (this.lifecycle === 'ended') return;
+    this.lifecycle = 'ended';
+    if (this.current) this.current.stopping = true;
+    this.channels?.close();
+    this.provisioner.release();
+    for (const resolve of this.pending.values()) resolve(RawMessage.fromMessage(makeMessage('gateway_shutdown', {}, this.session)));
+    this.removeAllListeners('message');
+    this.ended = Promise.resolve(); // a later shutdown() has nothing to end
   }
 
   get state(): KernelLifecycle {
@@ -336,6 +415,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
         (async () => {
           await this.stopProcess(true);
           await this.runProcess();
+          this.emit('relaunched');
         })(),
       );
     } finally {

@@ -176,6 +176,30 @@ export class WarmPool {
     }));
   }
 
+  /** A pool kernel a previous gateway process left (availability_mode) joins the pool, if its
+   *  kernelspec's pool has room for it; false: the caller ends it. */
+  adopt(kernel: RunningKernel, flavour: EnvFlavour): boolean {
+    const entry = this.entries.get(kernel.name);
+    if (!entry || this.closed || entry.ready.length + entry.starting >= entry.target) return false;
+    this.admit(entry, kernel, flavour);
+    return true;
+  }
+
+  /** Stops refilling and hands back the ready kernels, still running, with their flavours (the
+   *  gateway stops and leaves them to the next one). */
+  detach(): { kernel: RunningKernel; flavour: EnvFlavour }[] {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const ready = [...this.entries.values()].flatMap((e) => e.ready.splice(0));
+    for (const pk of ready) pk.unsubscribe();
+    return ready.map((pk) => ({ kernel: pk.kernel, flavour: pk.flavour }));
+  }
+
+  /** The flavour of a ready kernel (undefined: not in the pool). */
+  flavourOf(kernel: RunningKernel): EnvFlavour | undefined {
+    return this.entries.get(kernel.name)?.ready.find((pk) => pk.kernel === kernel)?.flavour;
+  }
+
   /** Ends the ready kernels and starts no more (launches under way are ended by the host). */
   async close(): Promise<void> {
     this.closed = true;

@@ -6,13 +6,16 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { KernelManager } from '../kernels/kernel-manager.js';
+import { KernelManager, type AvailabilityMode } from '../kernels/kernel-manager.js';
 import { ResponseListener } from '../kernels/launch-protocol/response-listener.js';
 import { builtinProvisioners } from '../kernels/provisioners/builtin.js';
 import type { BalancingAlgorithm } from '../kernels/provisioners/host-balancer.js';
 import { userInfo } from 'node:os';
 import { KernelSpecManager } from '../kernels/kernelspecs.js';
-import { runtimeDir } from '../kernels/jupyter-paths.js';
+import { runtimeDir, userDataDir } from '../kernels/jupyter-paths.js';
+import { FileKernelStore, type KernelStore } from '../kernels/persistence/kernel-store.js';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { codeCells, loadNotebook, type Notebook } from '../kernels/notebook.js';
 import type { Personality, WebsocketRoute } from '../personalities/personality.js';
 import { createHttpApp } from './http-app.js';
@@ -59,6 +62,9 @@ function compileRoute(prefix: string, route: WebsocketRoute): CompiledRoute {
     .join('/');
   return { route, pattern: new RegExp(`^${source}/?$`), names };
 }
+
+/** How often a replicating gateway looks for kernels shut down through another one. */
+const STORE_SYNC_MS = 2000;
 
 /** How long websocket clients get to answer the close handshake at shutdown. */
 const WS_CLOSE_GRACE_MS = 1000;
@@ -142,6 +148,18 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
 
   const warmPool = warmPoolTargets(cfg, specs, log);
 
+  // availability_mode: the kernel store that lets kernels outlive this process.
+  const mode = cfg.availability_mode.toLowerCase() as AvailabilityMode | '';
+  let store: KernelStore | undefined;
+  if (mode) {
+    const root = cfg.persistence_root || join(userDataDir(env), 'kernel-gateway', 'store');
+    try {
+      store = new FileKernelStore(root);
+    } catch (err) {
+      throw new StartupError(`persistence_root ${root} cannot be used: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   const createPersonality = await loadPersonality(cfg.api).catch((err: Error) => {
     throw new StartupError(err.message, { cause: err });
   });
@@ -162,7 +180,9 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     log: klog,
     gatewayEnv: env,
     warmPool: { targets: warmPool, ignoredEnv: cfg.warm_pool_ignored_env },
+    persistence: store && mode ? { store, mode, gatewayId: randomUUID() } : undefined,
     provisioners: builtinProvisioners({
+      outliveGateway: store !== undefined,
       runtimeDir: runtimeDir(env),
       listener: responses,
       portRange: cfg.port_range,
@@ -172,6 +192,13 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
       ssh: { user: cfg.remote_user || userInfo().username, port: cfg.ssh_port, identityFile: cfg.ssh_identity_file, knownHostsFile: cfg.ssh_known_hosts_file, connectTimeoutS: 10 },
     }),
   });
+
+  // Before the personality: its prespawn and pools count the kernels taken over.
+  if (store) {
+    const t0 = Date.now();
+    const found = await kernels.adoptFromStore();
+    log.info(`availability_mode ${mode}: re-adopted ${found.adopted.length} kernel(s) from ${store.location} in ${Date.now() - t0} ms` + (found.dropped.length ? `; dropped ${found.dropped.length} whose process was gone or did not answer` : '') + (found.skipped.length ? `; skipped ${found.skipped.length} unreadable record(s)` : ''));
+  }
 
   let personality: Personality;
   try {
@@ -197,6 +224,18 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   const prefix = basePrefix(cfg.base_url);
   const board = new GatewayStatusBoard(kernels, VERSION);
   onRefused = (status, method, route) => board.refused(status, method, route);
+  // Replication: a kernel another gateway started is attached before its request is routed,
+  // and one shut down elsewhere is let go of (its request then gets 404).
+  const kernelInPath = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/api/kernels(?:/([^/?#]+))?(?:[/?#]|$)`);
+  const hydrateFor = async (url: string | undefined, method = 'GET'): Promise<void> => {
+    const match = kernelInPath.exec(url ?? '');
+    if (!match) return;
+    const id = match[1];
+    if (id === undefined) return method === 'GET' ? kernels.hydrateAll() : undefined; // the listing shows every kernel of the store
+    if (id && /^[\w-]{1,128}$/.test(id)) await kernels.hydrate(id);
+  };
+  if (mode === 'replication') app.addHook('onRequest', async (req) => hydrateFor(req.url, req.method));
+
   // The operator's routes join the personality's scope, so its API description lists them.
   await app.register(
     async (scoped) => {
@@ -219,6 +258,16 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   const keepalive = startKeepalive(cfg.ws_ping_interval * 1000, () => log.warn('Closing a websocket that answered no ping, sent nothing and read nothing for 3 ping intervals'));
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug(`Websocket socket error: ${err.message}`));
+    if (mode !== 'replication') return upgrade(req, socket, head);
+    hydrateFor(req.url).then(
+      () => upgrade(req, socket, head),
+      (err: Error) => {
+        log.error(`Attaching the kernel of ${redactUrl(req.url ?? '/')} failed: ${err.message}`);
+        answerAndClose(socket, 500, 'The kernel could not be attached');
+      },
+    );
+  });
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
     try {
@@ -257,7 +306,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
       if (e.status === 401 || e.status === 403) onRefused(e.status, 'GET', 'websocket upgrade');
       answerAndClose(socket, e.status, e.message);
     }
-  });
+  };
 
   try {
     await personality.init?.();
@@ -284,17 +333,27 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   const url = `${scheme}://${host}:${port}${prefix}`;
   log.info(`Jupyter Kernel Gateway ${VERSION} at ${url}`);
   const culler = startKernelCuller(kernels, cfg, klog);
+  // Replication: kernels shut down through another gateway are let go of (websockets closed).
+  const sync = mode === 'replication' ? setInterval(() => kernels.syncWithStore(), STORE_SYNC_MS) : undefined;
+  sync?.unref();
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       culler.stop();
       keepalive.stop();
-      log.info('Shutting down: ending every kernel');
+      clearInterval(sync);
+      log.info(mode ? `Shutting down: leaving every kernel running for the next gateway (availability_mode ${mode})` : 'Shutting down: ending every kernel');
       await Promise.all([
         closeWebsockets(wss, WS_CLOSE_GRACE_MS),
         (async () => {
+          // availability_mode: kernels are let go of first, so that what the personality ends
+          // at its shutdown (notebook-http's pool) is no longer there to end.
+          if (mode) {
+            const left = await kernels.detachAll();
+            log.info(`${left} kernel(s) left running, recorded in ${store!.location}`);
+          }
           await personality.shutdown?.().catch((err: Error) => log.error(`Personality shutdown failed: ${err.message}`));
-          await kernels.shutdownAll();
+          if (!mode) await kernels.shutdownAll();
           await responses.close();
         })(),
       ]);

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KernelManager } from '../kernels/kernel-manager.js';
 import type { SessionModel } from './session-model.js';
+import type { SessionStore } from './session-store.js';
 import { UnknownKernelError, SessionNotFoundError } from '../errors.js';
 
 export interface SessionRecord {
@@ -38,11 +39,52 @@ export class SessionManager {
     private readonly kernels: KernelManager,
     /** Request env variables (besides KERNEL_*) the sessions' new kernels may get. */
     private readonly envWhitelist: string[] = [],
+    /** availability_mode: sessions are kept in the kernel store beside their kernels. */
+    private readonly persisted?: SessionStore,
   ) {
-    // A session whose kernel is gone is gone too.
+    // A session whose kernel is gone is gone too (its record stays while the kernel's does:
+    // a kernel another gateway serves is only let go of here).
     kernels.on('removed', (kernel) => {
-      for (const [id, s] of this.sessions) if (s.kernelId === kernel.id) this.sessions.delete(id);
+      for (const [id, s] of this.sessions) {
+        if (s.kernelId !== kernel.id) continue;
+        this.sessions.delete(id);
+        if (this.persisted && !this.persisted.kernelRecorded(kernel.id)) this.persisted.remove(id);
+      }
     });
+    if (persisted) this.loadStored();
+  }
+
+  /** At start-up: the sessions of the kernels the store still has; the others' records go. */
+  private loadStored(): void {
+    const replicated = this.kernels.availabilityMode === 'replication';
+    for (const stored of this.persisted!.list()) {
+      const kernelThere = this.kernels.get(stored.kernelId) !== undefined || (replicated && this.persisted!.kernelRecorded(stored.kernelId));
+      if (kernelThere) this.sessions.set(stored.id, { ...stored });
+      else this.persisted!.remove(stored.id);
+    }
+  }
+
+  /**
+   * Replication: the sessions other gateways created, changed or deleted since, and their
+   * kernels attached here; a no-op otherwise. Session routes call it first.
+   */
+  async refresh(): Promise<void> {
+    if (!this.persisted || this.kernels.availabilityMode !== 'replication') return;
+    const stored = new Map(this.persisted.list().map((s) => [s.id, s]));
+    for (const id of this.sessions.keys()) if (!stored.has(id)) this.sessions.delete(id);
+    for (const s of stored.values()) {
+      const here = this.sessions.get(s.id);
+      if (here) Object.assign(here, s);
+      else this.sessions.set(s.id, { ...s });
+    }
+    await Promise.all([...this.sessions.values()].map((s) => this.kernels.hydrate(s.kernelId)));
+    // A kernel that was not there to attach (shut down through a gateway that did not know the
+    // session): the session is stale, here and in the store.
+    for (const [id, s] of this.sessions) {
+      if (this.kernels.get(s.kernelId) || this.persisted.kernelRecorded(s.kernelId)) continue;
+      this.sessions.delete(id);
+      this.persisted.remove(id);
+    }
   }
 
   model(record: SessionRecord): SessionModel {
@@ -73,7 +115,8 @@ export class SessionManager {
   /** A kernel for a session: an existing one by id, or a new one by name. */
   private async kernelFor(choice: KernelChoice): Promise<string> {
     if (choice.id) {
-      if (!this.kernels.get(choice.id)) throw new UnknownKernelError(`Kernel does not exist: ${choice.id}`);
+      // Replication: a kernel another gateway started is attached first.
+      if (!(await this.kernels.hydrate(choice.id))) throw new UnknownKernelError(`Kernel does not exist: ${choice.id}`);
       return choice.id;
     }
     const kernel = await this.kernels.start({ name: choice.name, env: choice.env, envWhitelist: this.envWhitelist });
@@ -96,6 +139,7 @@ export class SessionManager {
   private async create(path: string, name: string, type: string, kernel: KernelChoice): Promise<SessionRecord> {
     const record: SessionRecord = { id: randomUUID(), path, name, type, kernelId: await this.kernelFor(kernel) };
     this.sessions.set(record.id, record);
+    this.persisted?.save(record);
     return record;
   }
 
@@ -138,6 +182,7 @@ export class SessionManager {
     if (changes.path !== undefined) record.path = changes.path;
     if (changes.name !== undefined) record.name = changes.name;
     if (changes.type !== undefined) record.type = changes.type;
+    this.persisted?.save(record);
     return record;
   }
 
@@ -151,6 +196,7 @@ export class SessionManager {
     const record = this.sessions.get(id);
     if (!record) return false;
     this.sessions.delete(id);
+    this.persisted?.remove(id);
     if (!this.isShared(record.kernelId, id)) await this.kernels.shutdown(record.kernelId);
     return true;
   }

@@ -20,6 +20,8 @@ export interface BuiltinProvisionerOptions {
   remoteHosts: string[];
   balancing: BalancingAlgorithm;
   ssh: SshSettings;
+  /** availability_mode is set: kernels must outlive the gateway process. */
+  outliveGateway?: boolean;
 }
 
 export function builtinProvisioners(o: BuiltinProvisionerOptions): ProvisionerRegistry {
@@ -30,6 +32,6 @@ export function builtinProvisioners(o: BuiltinProvisionerOptions): ProvisionerRe
     [LOCAL_PROVISIONER]: () => new LocalProvisioner(o.runtimeDir),
     [DOCKER_PROVISIONER]: (entry, config) => new DockerProvisioner(entry.name, config, remote),
     [SWARM_PROVISIONER]: (entry, config) => new SwarmProvisioner(entry.name, config, remote),
-    [DISTRIBUTED_PROVISIONER]: () => new DistributedProvisioner({ ...remote, balancer, ssh: o.ssh }),
+    [DISTRIBUTED_PROVISIONER]: () => new DistributedProvisioner({ ...remote, balancer, ssh: o.ssh, outliveSession: o.outliveGateway }),
   });
 }

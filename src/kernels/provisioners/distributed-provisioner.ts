@@ -6,7 +6,7 @@
 // skipped, with a warning, for the next one the balancer offers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { LaunchRequest, ProcessEnd } from './provisioner.js';
+import type { LaunchRequest, ProcessDescription, ProcessEnd, ReattachRequest } from './provisioner.js';
 import { launchArgv, launchEnvironment, RemoteProvisioner, type LaunchParameters, type RemoteContext, type StartedRemote } from './remote-provisioner.js';
 import { remoteCommand } from './ssh-command.js';
 import type { HostBalancer } from './host-balancer.js';
@@ -30,7 +30,13 @@ export interface SshSettings {
 export interface DistributedOptions extends RemoteContext {
   balancer: HostBalancer;
   ssh: SshSettings;
+  /** availability_mode: the kernel runs in a session of its own on its host (setsid), so that it
+   *  outlives this SSH session and the gateway; a later gateway watches it over a new session. */
+  outliveSession?: boolean;
 }
+
+/** The watcher's exit status when the process group it was asked about is not there. */
+const GONE = 3;
 
 /** OpenSSH's exit status for its own failures (no connection, refused key...). */
 const SSH_FAILED = 255;
@@ -70,10 +76,11 @@ export class DistributedProvisioner extends RemoteProvisioner {
     Object.assign(env, launchEnvironment(request, params));
     // The marker says the session is up and the host's shell runs our command.
     const marker = `kg-started-${randomUUID()}`;
-    const command = `echo ${marker}; ${remoteCommand(env, launchArgv(request.spec.spec.argv, params))}`;
+    const argv = launchArgv(request.spec.spec.argv, params);
+    const command = `echo ${marker}; ${remoteCommand(env, this.options.outliveSession ? ['setsid', '--wait', ...argv] : argv)}`;
     const tried: string[] = [];
     for (const host of this.options.balancer.order()) {
-      const started = await this.tryHost(host, command, marker, request);
+      const started = await this.tryHost(host, command, marker, request.log);
       if (started) {
         this.host = host;
         this.options.balancer.acquire(host);
@@ -86,8 +93,39 @@ export class DistributedProvisioner extends RemoteProvisioner {
     throw new KernelLaunchError(`No host of remote_hosts could be reached over SSH (tried ${tried.join(', ')})`);
   }
 
+  protected describeRemote(): ProcessDescription | undefined {
+    return this.host ? { host: this.host } : undefined;
+  }
+
+  /** A new session on the kernel's host waits for its process group; its end is the kernel's. */
+  protected async reattachRemote(description: ProcessDescription, request: ReattachRequest): Promise<StartedRemote | undefined> {
+    const host = description.host;
+    const pgid = this.response?.pgid;
+    if (typeof host !== 'string' || !this.options.balancer.knows(host) || !pgid || pgid <= 1) return undefined;
+    const group = `-${pgid}`;
+    const marker = `kg-watching-${randomUUID()}`;
+    const command = `kill -0 -- ${group} 2>/dev/null || exit ${GONE}; echo ${marker}; while kill -0 -- ${group} 2>/dev/null; do sleep 1; done`;
+    let started: StartedRemote | undefined;
+    try {
+      started = await this.tryHost(host, command, marker, request.log);
+    } catch (err) {
+      if (err instanceof KernelLaunchError && (err as KernelLaunchError & { exitCode?: number }).exitCode === GONE) return undefined;
+      throw err;
+    }
+    if (!started) throw new KernelLaunchError(`SSH host ${host} of kernel ${request.kernelId} cannot be reached`);
+    this.host = host;
+    this.options.balancer.acquire(host);
+    return started;
+  }
+
+  protected releaseRemote(): void {
+    // The kernel runs in a session of its own: ending ours leaves it running.
+    this.session?.kill('SIGTERM');
+    this.session = undefined;
+  }
+
   /** Runs the command on `host`: the session once it is up, undefined if the host is down. */
-  private tryHost(host: string, command: string, marker: string, request: LaunchRequest): Promise<StartedRemote | undefined> {
+  private tryHost(host: string, command: string, marker: string, log: LaunchRequest['log']): Promise<StartedRemote | undefined> {
     return new Promise((resolve, reject) => {
       const session = spawn('ssh', [...this.sshArgs(host), command], { stdio: ['ignore', 'pipe', 'pipe'] });
       let up = false;
@@ -113,10 +151,10 @@ export class DistributedProvisioner extends RemoteProvisioner {
         if (up) return;
         if (end.error) return reject(end.error);
         if (end.code === SSH_FAILED) {
-          request.log.debug(`ssh ${host}: ${err.trim()}`);
+          log.debug(`ssh ${host}: ${err.trim()}`);
           return resolve(undefined);
         }
-        reject(new KernelLaunchError(`The command failed on ${host} (exit code ${end.code ?? end.signal}): ${err.trim().slice(-500)}`));
+        reject(Object.assign(new KernelLaunchError(`The command failed on ${host} (exit code ${end.code ?? end.signal}): ${err.trim().slice(-500)}`), { exitCode: end.code }));
       });
     });
   }

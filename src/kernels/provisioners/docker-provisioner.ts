@@ -4,7 +4,7 @@
 // the launch protocol. A restart is a new container; the old one is removed first, and every
 // container is removed when its kernel ends, a failed launch included.
 import type Dockerode from 'dockerode';
-import type { LaunchRequest, ProcessEnd } from './provisioner.js';
+import type { LaunchRequest, ProcessDescription, ProcessEnd, ReattachRequest } from './provisioner.js';
 import { RemoteProvisioner, type LaunchParameters, type RemoteContext, type StartedRemote } from './remote-provisioner.js';
 import { chooseImage, containerConfig, containerEnvironment, KERNEL_LABELS, type ContainerConfig } from './container-config.js';
 
@@ -85,5 +85,35 @@ export class DockerProvisioner extends RemoteProvisioner {
 
   protected where(): { container?: string } {
     return { container: this.container?.id.slice(0, 12) };
+  }
+
+  protected describeRemote(): ProcessDescription | undefined {
+    return this.container ? { container: this.container.id } : undefined;
+  }
+
+  /** The container must still run and carry this kernel's labels. */
+  protected async reattachRemote(description: ProcessDescription, request: ReattachRequest): Promise<StartedRemote | undefined> {
+    if (typeof description.container !== 'string' || !/^[0-9a-f]{12,64}$/.test(description.container)) return undefined;
+    const docker = await dockerClient();
+    const container = docker.getContainer(description.container);
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await container.inspect();
+    } catch (err) {
+      if (alreadyGone(err)) return undefined;
+      throw err;
+    }
+    if (info.Config.Labels?.kernel_id !== request.kernelId || info.Config.Labels?.app !== KERNEL_LABELS.app) return undefined;
+    this.container = container;
+    if (!info.State.Running) return undefined; // removed by cleanup
+    const ended: Promise<ProcessEnd> = container.wait({ condition: 'not-running' }).then(
+      (r: { StatusCode?: number }) => ({ code: r.StatusCode ?? null, signal: null }),
+      (err: Error) => ({ code: null, signal: null, error: err }),
+    );
+    return { ended };
+  }
+
+  protected releaseRemote(): void {
+    this.container = undefined;
   }
 }

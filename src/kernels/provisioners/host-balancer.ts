@@ -23,6 +23,11 @@ export class HostBalancer {
     return [...this.hosts.slice(start), ...this.hosts.slice(0, start)];
   }
 
+  /** Whether a host is one of remote_hosts (a stored record may name no other). */
+  knows(host: string): boolean {
+    return this.hosts.includes(host);
+  }
+
   acquire(host: string): void {
     this.running.set(host, (this.running.get(host) ?? 0) + 1);
   }

@@ -60,6 +60,27 @@ export interface KernelProvisioner {
   /** Removes what the kernel's process left (files, containers); `restart`: it will run again. */
   cleanup(restart: boolean): Promise<void>;
   location(): KernelLocation;
+  /** What it takes to find the running process again from another gateway process (JSON, for
+   *  the kernel store: availability_mode); undefined while nothing runs. */
+  describe(): ProcessDescription | undefined;
+  /** Finds the process a description names (a previous gateway launched it), checking it is that
+   *  kernel's and still running; undefined when it is gone. After this the provisioner serves it
+   *  as if it had launched it: signal, kill, cleanup, and launch again for a restart. */
+  reattach(request: ReattachRequest): Promise<LaunchedProcess | undefined>;
+  /** Lets go of the process without ending it (the gateway stops and the kernel stays). */
+  release(): void;
+}
+
+/** A provisioner's own description of a running process (pid, container id...), as JSON. */
+export type ProcessDescription = Record<string, unknown>;
+
+export interface ReattachRequest {
+  kernelId: string;
+  spec: KernelSpecEntry;
+  description: ProcessDescription;
+  /** The connection info the kernel was started with. */
+  connectionInfo: ConnectionInfo;
+  log: Logger;
 }
 
 /** Builds the provisioner of one new kernel, for the kernelspec it starts from. */

@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import type { ConnectionInfo } from '../connection-file.js';
 import { shutdownLauncher, signalKernel } from '../launch-protocol/comm-port.js';
 import type { LaunchResponse, ResponseListener } from '../launch-protocol/response-listener.js';
-import type { KernelLocation, KernelProvisioner, LaunchedProcess, LaunchRequest, ProcessEnd } from './provisioner.js';
+import type { KernelLocation, KernelProvisioner, LaunchedProcess, LaunchRequest, ProcessDescription, ProcessEnd, ReattachRequest } from './provisioner.js';
 import { GatewayError, KernelExitedEarlyError, KernelLaunchError } from '../../errors.js';
 
 export interface RemoteContext {
@@ -50,6 +50,12 @@ export abstract class RemoteProvisioner implements KernelProvisioner {
   /** Removes what the process leaves (container, service); it will run again if `restart`. */
   protected abstract remove(restart: boolean): Promise<void>;
   protected abstract where(): Omit<KernelLocation, 'provisioner'>;
+  /** The container, service or host of the running process, for the kernel store. */
+  protected abstract describeRemote(): ProcessDescription | undefined;
+  /** Finds the process a description names again, if it is still there and that kernel's. */
+  protected abstract reattachRemote(description: ProcessDescription, request: ReattachRequest): Promise<StartedRemote | undefined>;
+  /** Stops watching the process (the gateway stops; the kernel stays). */
+  protected abstract releaseRemote(): void;
 
   async launch(request: LaunchRequest): Promise<LaunchedProcess> {
     const { listener } = this.remote;
@@ -111,6 +117,40 @@ export abstract class RemoteProvisioner implements KernelProvisioner {
 
   location(): KernelLocation {
     return { provisioner: this.name, host: this.response?.host, ...this.where() };
+  }
+
+  describe(): ProcessDescription | undefined {
+    const remote = this.describeRemote();
+    const r = this.response;
+    if (!remote || !r) return undefined;
+    // What the launcher reported, less the connection info (the record keeps that once).
+    return { ...remote, launcher: { host: r.host, peerAddress: r.peerAddress, commPort: r.commPort, pid: r.pid ?? null, pgid: r.pgid ?? null } };
+  }
+
+  async reattach(request: ReattachRequest): Promise<LaunchedProcess | undefined> {
+    const launcher = request.description.launcher as Record<string, unknown> | undefined;
+    if (typeof launcher !== 'object' || launcher === null || typeof launcher.host !== 'string' || !Number.isInteger(launcher.commPort)) return undefined;
+    const int = (v: unknown): number | undefined => (Number.isInteger(v) ? (v as number) : undefined);
+    this.kernelId = request.kernelId;
+    this.response = {
+      kernelId: request.kernelId,
+      connection: request.connectionInfo,
+      host: launcher.host,
+      peerAddress: typeof launcher.peerAddress === 'string' ? launcher.peerAddress : launcher.host,
+      commPort: launcher.commPort as number,
+      pid: int(launcher.pid),
+      pgid: int(launcher.pgid),
+    };
+    const started = await this.reattachRemote(request.description, request);
+    if (!started) {
+      this.response = undefined;
+      return undefined;
+    }
+    return { connectionInfo: { ...request.connectionInfo, ip: launcher.host }, ended: started.ended };
+  }
+
+  release(): void {
+    this.releaseRemote();
   }
 }
 

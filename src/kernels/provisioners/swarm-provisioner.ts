@@ -3,7 +3,7 @@
 // by the swarm (the gateway restarts kernels itself), found through its task, removed with the
 // kernel. Swarm has no "wait" for a service: its task's state is polled.
 import type Dockerode from 'dockerode';
-import type { LaunchRequest, ProcessEnd } from './provisioner.js';
+import type { LaunchRequest, ProcessDescription, ProcessEnd, ReattachRequest } from './provisioner.js';
 import { RemoteProvisioner, type LaunchParameters, type StartedRemote } from './remote-provisioner.js';
 import { chooseImage, containerConfig, containerEnvironment, KERNEL_LABELS, type ContainerConfig } from './container-config.js';
 import { alreadyGone, dockerClient, type ContainerProvisionerOptions } from './docker-provisioner.js';
@@ -111,5 +111,34 @@ export class SwarmProvisioner extends RemoteProvisioner {
 
   protected where(): { service?: string; container?: string } {
     return { service: this.serviceName, container: this.containerId };
+  }
+
+  protected describeRemote(): ProcessDescription | undefined {
+    return this.service ? { service: this.service.id, serviceName: this.serviceName, container: this.containerId } : undefined;
+  }
+
+  /** The service must still be there with this kernel's labels; its task is watched again. */
+  protected async reattachRemote(description: ProcessDescription, request: ReattachRequest): Promise<StartedRemote | undefined> {
+    if (typeof description.service !== 'string' || !/^[0-9a-z]{10,64}$/.test(description.service)) return undefined;
+    const docker = await dockerClient();
+    const service = docker.getService(description.service);
+    let info: { Spec?: { Name?: string; Labels?: Record<string, string> } };
+    try {
+      info = (await service.inspect()) as typeof info;
+    } catch (err) {
+      if (alreadyGone(err)) return undefined;
+      throw err;
+    }
+    if (info.Spec?.Labels?.kernel_id !== request.kernelId || info.Spec?.Labels?.app !== KERNEL_LABELS.app) return undefined;
+    this.service = service;
+    this.serviceName = info.Spec.Name;
+    this.containerId = typeof description.container === 'string' ? description.container : undefined;
+    return { ended: this.watch(docker, description.service) };
+  }
+
+  protected releaseRemote(): void {
+    if (this.polling) clearTimeout(this.polling);
+    this.endWith = undefined;
+    this.service = undefined;
   }
 }

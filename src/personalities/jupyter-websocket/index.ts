@@ -2,6 +2,7 @@
 // kernel protocol over websockets, so Jupyter clients work against the gateway unchanged.
 import type { FastifyInstance } from 'fastify';
 import { SessionManager } from '../../sessions/session-manager.js';
+import { SessionStore } from '../../sessions/session-store.js';
 import { basePrefix, refuseOtherMethods } from '../../http/routes.js';
 
 import type { CreatePersonality, Personality, PersonalityContext } from '../personality.js';
@@ -19,7 +20,8 @@ export class JupyterWebsocketPersonality implements Personality {
   readonly websocketRoutes: Personality['websocketRoutes'];
 
   constructor(private readonly ctx: PersonalityContext) {
-    this.sessions = new SessionManager(ctx.kernels, ctx.config.JupyterWebsocketPersonality.env_whitelist);
+    const store = ctx.kernels.store;
+    this.sessions = new SessionManager(ctx.kernels, ctx.config.JupyterWebsocketPersonality.env_whitelist, store ? new SessionStore(store, ctx.log) : undefined);
     const cfg = ctx.config.KernelGatewayApp;
     this.websockets = new KernelWebsockets(ctx.log, { maxBytes: cfg.replay_buffer_bytes, maxAgeMs: cfg.replay_buffer_seconds * 1000 });
     ctx.kernels.on('removed', (kernel) => this.websockets.forget(kernel.id));
@@ -56,7 +58,9 @@ export class JupyterWebsocketPersonality implements Personality {
 
   /** prespawn_count kernels of the default kernelspec, started before serving. */
   async init(): Promise<void> {
-    const count = this.ctx.config.KernelGatewayApp.prespawn_count ?? 0;
+    // Kernels re-adopted from the kernel store (availability_mode) count.
+    const name = this.defaultKernelName();
+    const count = (this.ctx.config.KernelGatewayApp.prespawn_count ?? 0) - this.ctx.kernels.list().filter((k) => k.name === name).length;
     if (count <= 0) return;
     this.ctx.log.info(`Prespawning ${count} kernel(s)`);
     await Promise.all(Array.from({ length: count }, () => this.ctx.kernels.start()));

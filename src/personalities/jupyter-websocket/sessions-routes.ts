@@ -118,6 +118,7 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
 
   app.get('/api/sessions', documented(DOCS.list), async () => {
     if (!opts.listKernels) throw new HttpError(403, 'Forbidden');
+    await sessions.refresh();
     return sessions.list().map((s) => sessions.model(s));
   });
 
@@ -129,6 +130,7 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
     const type = optionalString(model, 'type');
     if (type === undefined) throw new HttpError(400, 'Missing field in JSON data: type');
     const name = optionalString(model, 'name') ?? (typeof notebook?.name === 'string' ? notebook.name : '');
+    await sessions.refresh();
     const existing = sessions.findByPath(path);
     if (existing) return reply.code(201).header('Location', location(existing.id)).send(sessions.model(existing));
     const choice = kernelChoice(model.kernel) ?? {};
@@ -142,16 +144,18 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
   });
   refuseOtherMethods(app, '/api/sessions', ['GET', 'POST']);
 
-  const find = (id: string) => {
+  // Replication: what other gateways did to the sessions is read first.
+  const find = async (id: string) => {
+    await sessions.refresh();
     const record = sessions.get(id);
     if (!record) throw new HttpError(404, `Session not found: ${id}`);
     return record;
   };
 
-  app.get<{ Params: { id: string } }>('/api/sessions/:id', documented(DOCS.get), async (req) => sessions.model(find(req.params.id)));
+  app.get<{ Params: { id: string } }>('/api/sessions/:id', documented(DOCS.get), async (req) => sessions.model(await find(req.params.id)));
 
   app.patch<{ Params: { id: string } }>('/api/sessions/:id', documented(DOCS.update), async (req) => {
-    find(req.params.id);
+    await find(req.params.id);
     const model = objectBody(jsonBody(req));
     const notebook = model.notebook as Record<string, unknown> | undefined;
     const choice = kernelChoice(model.kernel);
@@ -169,7 +173,7 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
   });
 
   app.delete<{ Params: { id: string } }>('/api/sessions/:id', documented(DOCS.delete), async (req, reply) => {
-    find(req.params.id);
+    await find(req.params.id);
     await sessions.delete(req.params.id);
     return reply.code(204).send();
   });

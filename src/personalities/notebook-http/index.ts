@@ -109,6 +109,11 @@ export class NotebookHttpPersonality implements Personality {
     await this.notebookSource?.init();
     this.ctx.log.info(`Starting a pool of ${this.pool.stats.size} kernel(s) for the notebook API`);
     await this.pool.start();
+    // Kernels re-adopted from the kernel store (availability_mode) that took no seat (another
+    // seed notebook's, or more than the pool's size) would be unreachable here: they end.
+    const strays = this.ctx.kernels.list().filter((k) => !this.pool.has(k));
+    if (strays.length) this.ctx.log.info(`Ending ${strays.length} re-adopted kernel(s) the notebook API's pool does not use (another seed notebook's, or beyond prespawn_count)`);
+    await Promise.all(strays.map((k) => this.ctx.kernels.shutdown(k.id, true)));
   }
 
   async shutdown(): Promise<void> {
