@@ -18,6 +18,7 @@ import { warmPoolFigure } from './figures/warm-pool.js';
 import { provisionersFigure } from './figures/provisioners.js';
 import { measureIdleRss, memoryAndConcurrencyFigures, type IdleRss } from './figures/memory-concurrency.js';
 import { manyKernelsFigure } from './figures/many-kernels.js';
+import { gatewayRestartFigure } from './figures/gateway-restart.js';
 import { costModelReport } from './lib/cost-model.js';
 import { killLeftovers, processRunning, waitFor } from './lib/procs.js';
 import { pct, type BenchContext, type FigureReport, type TargetCheck } from './lib/report.js';
@@ -47,7 +48,7 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--out=')) args.out = a.slice(6);
     else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6,7,8,9] [--out=FILE] [--update-readme] [--baseline=REV]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only=1,2,3,4,5,6,7,8,9,10] [--out=FILE] [--update-readme] [--baseline=REV]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -286,6 +287,18 @@ async function main(): Promise<number> {
       notes.push(`figure 8 (kernel start by provisioner) FAILED: ${(err as Error).message}`);
     }
     log(`[bench] figure 8 took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  // Figure 10 restarts gateways of its own, with and without availability_mode.
+  if (want(10)) {
+    const t0 = Date.now();
+    log('[bench] figure 10: gateway restart');
+    try {
+      show(await gatewayRestartFigure({ quick: args.quick, log }));
+    } catch (err) {
+      notes.push(`figure 10 (gateway restart) FAILED: ${(err as Error).message}`);
+    }
+    log(`[bench] figure 10 took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
   for (const s of ctx.systems) {

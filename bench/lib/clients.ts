@@ -61,7 +61,9 @@ abstract class BaseClient implements KernelClient {
   abstract readonly format: ClientFormat;
   protected readonly session = randomUUID();
   private readonly executes = new Map<string, Pending>();
-  private readonly replies = new Map<string, () => void>();
+  private readonly replies = new Map<string, { done: () => void; fail: (err: Error) => void }>();
+  /** Why the connection is gone (set once it is): later requests fail at once. */
+  private gone?: string;
 
   protected abstract sendShell(msgType: string, content: Record<string, unknown>, msgId: string): void;
   abstract close(): Promise<void>;
@@ -96,14 +98,22 @@ abstract class BaseClient implements KernelClient {
     const msgId = randomUUID();
     const start = process.hrtime.bigint();
     return new Promise<number>((resolve, reject) => {
+      if (this.gone) return reject(new Error(`${this.format} client: ${this.gone}`));
       const timer = setTimeout(() => {
         this.replies.delete(msgId);
         reject(new Error(`${this.format} kernel_info_reply did not come within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.replies.set(msgId, () => {
+      const fail = (err: Error): void => {
         clearTimeout(timer);
-        this.replies.delete(msgId);
-        resolve(elapsedMs(start));
+        reject(err);
+      };
+      this.replies.set(msgId, {
+        done: () => {
+          clearTimeout(timer);
+          this.replies.delete(msgId);
+          resolve(elapsedMs(start));
+        },
+        fail,
       });
       this.sendShell('kernel_info_request', {}, msgId);
     });
@@ -130,17 +140,20 @@ abstract class BaseClient implements KernelClient {
         p.resolve({ ms, streamChars: p.streamChars, maxStreamChars: p.maxStreamChars, errors: p.errors });
       }
     } else if (channel === 'shell' && msgType === 'kernel_info_reply') {
-      this.replies.get(parentId)?.();
+      this.replies.get(parentId)?.done();
     }
   }
 
   /** Fails whatever is in flight (closed, or the connection dropped) instead of waiting for timeouts. */
   protected failAll(why: string): void {
+    this.gone = why;
     for (const p of this.executes.values()) {
       clearTimeout(p.timer);
       p.reject(new Error(`${this.format} client: ${why}`));
     }
     this.executes.clear();
+    for (const r of this.replies.values()) r.fail(new Error(`${this.format} client: ${why}`));
+    this.replies.clear();
   }
 }
 

@@ -115,6 +115,11 @@ abstract class HttpServerSystem implements SystemUnderTest {
 
   async start(): Promise<void> {
     this.port = await freePort();
+    await this.launch();
+  }
+
+  /** Spawns the server on this.port and waits until it answers /api. */
+  protected async launch(): Promise<void> {
     const { cmd, args, env } = this.command(this.port);
     const log = openSync(this.logFile, 'a');
     this.proc = spawn(cmd, args, { env, detached: true, stdio: ['ignore', log, log], cwd: this.dir });
