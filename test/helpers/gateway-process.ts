@@ -1,7 +1,9 @@
 // Starts the real gateway command (bin/kernel-gateway.js) as a child process on a free port and
 // waits for its "at http://..." line; stop() sends SIGTERM and waits for the exit.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../../bin/kernel-gateway.js', import.meta.url));
@@ -126,4 +128,11 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     await new Promise((r) => setTimeout(r, stepMs));
   }
   return cond();
+}
+
+/** A new directory under the system's temp dir, removed when the test process exits. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

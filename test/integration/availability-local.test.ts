@@ -4,15 +4,14 @@
 // gateway ran is dropped at start-up with nothing left behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelPids, processAlive, processesMentioning, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
+import { kernelPids, processAlive, processesMentioning, scratchDir, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { RawKernelClient, type WireMsg } from '../helpers/raw-kernel-client.js';
 
-const store = mkdtempSync(join(tmpdir(), 'kg-store-'));
-const runtimeDir = mkdtempSync(join(tmpdir(), 'kg-avail-rt-'));
+const store = scratchDir('kg-store-');
+const runtimeDir = scratchDir('kg-avail-rt-');
 
 function gateway(root = store, extra: string[] = []): Promise<GatewayProcess> {
   return startGateway(['--KernelGatewayApp.availability_mode=standalone', `--KernelGatewayApp.persistence_root=${root}`, '--JupyterWebsocketPersonality.list_kernels=True', ...extra], { JUPYTER_RUNTIME_DIR: runtimeDir });
@@ -111,7 +110,7 @@ test('standalone: kernels survive SIGTERM and SIGKILL of the gateway and are re-
 });
 
 test('standalone: sessions persist with their kernels; unreadable or foreign records are skipped; a kernel whose key does not match is dropped', { timeout: 180_000 }, async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'kg-store-'));
+  const root = scratchDir('kg-store-');
   let gw = await gateway(root);
   t.after(async () => {
     await gw.stop('SIGKILL');
@@ -163,7 +162,7 @@ test('standalone: sessions persist with their kernels; unreadable or foreign rec
 });
 
 test('standalone: a warm pool kernel left by SIGINT goes back to the pool, and no second one is started', { timeout: 120_000 }, async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'kg-store-'));
+  const root = scratchDir('kg-store-');
   const pooled = ['--KernelGatewayApp.warm_pool=python3=1'];
   let gw = await gateway(root, pooled);
   t.after(async () => {

@@ -3,14 +3,13 @@
 // new ones are seeded, so that an endpoint never runs in a kernel seeded with other code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { kernelPids, processAlive, processesMentioning, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
+import { kernelPids, processAlive, processesMentioning, scratchDir, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir, writeNotebook } from './notebook-http-fixtures.js';
 
-const store = mkdtempSync(join(tmpdir(), 'kg-store-'));
-const runtimeDir = mkdtempSync(join(tmpdir(), 'kg-nbh-rt-'));
+const store = scratchDir('kg-store-');
+const runtimeDir = scratchDir('kg-nbh-rt-');
 const dir = tempDir('kg-avail-nb');
 const counter = (seed: number): string => writeNotebook(dir, `counter-${seed}.ipynb`, [`n = ${seed}`, '# GET /count\nn += 1\nprint(n)']);
 

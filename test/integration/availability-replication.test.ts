@@ -3,14 +3,13 @@
 // seen on the other; a shutdown through B is seen by A (404, its websockets closed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { processesMentioning, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
+import { processesMentioning, scratchDir, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { RawKernelClient } from '../helpers/raw-kernel-client.js';
 
-const store = mkdtempSync(join(tmpdir(), 'kg-store-'));
-const runtimeDir = mkdtempSync(join(tmpdir(), 'kg-repl-rt-'));
+const store = scratchDir('kg-store-');
+const runtimeDir = scratchDir('kg-repl-rt-');
 
 function gateway(): Promise<GatewayProcess> {
   return startGateway(['--KernelGatewayApp.availability_mode=replication', `--KernelGatewayApp.persistence_root=${store}`, '--JupyterWebsocketPersonality.list_kernels=True'], { JUPYTER_RUNTIME_DIR: runtimeDir });
