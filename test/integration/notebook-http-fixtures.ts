@@ -1,12 +1,12 @@
 // Helpers for the notebook-http integration tests: notebooks written to a temp dir, and raw
 // HTTP requests for what fetch cannot send (repeated headers, un-normalised paths).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scratchDir } from '../helpers/gateway-process.js';
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `${prefix}-`));
+  return scratchDir(`${prefix}-`);
 }
 
 export type CellSpec = string | { markdown: string };
