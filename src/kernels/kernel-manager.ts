@@ -13,6 +13,7 @@ import { seedKernel, type SeedPlan } from './seeding.js';
 import { WarmPool, type EnvFlavour, type WarmPoolHost, type WarmPoolStatus, type WarmStart } from './warm-pool.js';
 import { LocalProvisioner, LOCAL_PROVISIONER } from './provisioners/local-provisioner.js';
 import { ProvisionerRegistry } from './provisioners/registry.js';
+import type { KernelProvisioner } from './provisioners/provisioner.js';
 import type { KernelStore } from './persistence/kernel-store.js';
 import { KERNEL_RECORD_VERSION, parseKernelRecord, type KernelRecord } from './persistence/kernel-record.js';
 import { createHash } from 'node:crypto';
@@ -284,8 +285,16 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
 
   private track(kernel: RunningKernel): void {
     this.live.add(kernel);
+    // availability_mode: a record from the moment the process exists, so that a gateway killed
+    // during the launch leaves the next one a kernel to end, not one nobody knows of.
+    if (this.opts.persistence) kernel.once('process-up', () => this.persist(kernel, null, true));
     kernel.once('ending', () => {
-      void kernel.shutdown().finally(() => this.live.delete(kernel));
+      void kernel.shutdown().finally(() => {
+        this.live.delete(kernel);
+        // Every end of a kernel removes its record (a failed launch's included), once its
+        // process is gone: a gateway killed meanwhile leaves the record to end it by.
+        if (this.opts.persistence && !this.kernels.has(kernel.id) && !this.held.has(kernel)) this.unpersist(kernel.id);
+      });
     });
   }
 
@@ -408,7 +417,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
   }
 
   /** Writes the kernel's record (this gateway launched its current process). */
-  private persist(kernel: RunningKernel, warmPool: EnvFlavour | null): void {
+  private persist(kernel: RunningKernel, warmPool: EnvFlavour | null, launching = false): void {
     const persistence = this.opts.persistence;
     const p = kernel.persistable();
     if (!persistence || !p || kernel.isEnding) return;
@@ -426,6 +435,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       restarts: kernel.restarts,
       warmPool,
       seed: this.seededWith.get(kernel.id) ?? null,
+      launching,
       owner: persistence.gatewayId,
       updatedAt: now,
     };
@@ -525,6 +535,9 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       this.unpersist(record.id);
       return undefined;
     };
+    // Still launching when its gateway stopped: no client was given it. In replication it may
+    // be another gateway's launch in progress, so only a standalone start ends it.
+    if (record.launching && (!own || this.opts.persistence?.mode === 'replication')) return undefined;
     if (!spec) return drop(`no kernelspec named ${record.kernelName} is installed`);
     if (this.provisioners.nameFor(spec) !== record.provisioner) return drop(`its kernelspec now uses ${this.provisioners.nameFor(spec)}, not ${record.provisioner}`);
     let provisioner;
@@ -533,6 +546,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     } catch (err) {
       return drop((err as Error).message);
     }
+    if (record.launching) return this.endUnfinished(record, provisioner, spec, drop);
     let adoption;
     try {
       adoption = await RunningKernel.adopt({
@@ -584,6 +598,21 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     }
     this.register(kernel, Date.now(), false, own ? 'adopted' : 'hydrated');
     return kernel;
+  }
+
+  /** A kernel whose launch a stopped gateway never finished: its process (if still there) is
+   *  ended and what it left removed; the record stays if the engine cannot be asked now. */
+  private async endUnfinished(record: KernelRecord, provisioner: KernelProvisioner, spec: KernelSpecEntry, drop: (why: string) => undefined): Promise<undefined> {
+    const log = this.opts.log;
+    try {
+      const launched = await provisioner.reattach({ kernelId: record.id, spec, description: record.description, connectionInfo: record.connectionInfo, log });
+      if (launched) await provisioner.kill();
+      await provisioner.cleanup(false);
+    } catch (err) {
+      log.error(`Kernel ${record.id} from the kernel store (still starting when its gateway stopped) could not be ended: ${(err as Error).message}`);
+      return undefined;
+    }
+    return drop('it was still starting when its gateway stopped (no client was given it); ended');
   }
 
   /** Lets go of a kernel without ending it: it leaves the table and its clients are told it is

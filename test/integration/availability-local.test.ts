@@ -4,7 +4,7 @@
 // gateway ran is dropped at start-up with nothing left behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { kernelPids, processAlive, processesMentioning, scratchDir, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -13,8 +13,8 @@ import { RawKernelClient, type WireMsg } from '../helpers/raw-kernel-client.js';
 const store = scratchDir('kg-store-');
 const runtimeDir = scratchDir('kg-avail-rt-');
 
-function gateway(root = store, extra: string[] = []): Promise<GatewayProcess> {
-  return startGateway(['--KernelGatewayApp.availability_mode=standalone', `--KernelGatewayApp.persistence_root=${root}`, '--JupyterWebsocketPersonality.list_kernels=True', ...extra], { JUPYTER_RUNTIME_DIR: runtimeDir });
+function gateway(root = store, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
+  return startGateway(['--KernelGatewayApp.availability_mode=standalone', `--KernelGatewayApp.persistence_root=${root}`, '--JupyterWebsocketPersonality.list_kernels=True', ...extra], { JUPYTER_RUNTIME_DIR: runtimeDir, ...env });
 }
 
 async function listed(gw: GatewayProcess): Promise<string[]> {
@@ -189,4 +189,44 @@ test('standalone: a warm pool kernel left by SIGINT goes back to the pool, and n
   assert.ok(await waitFor(async () => (await pool()).ready.length === 1, 60_000, 100));
   await gw.stop('SIGKILL');
   for (const k of (await Promise.all(records(root).map((n) => kernelPids(n.slice(0, -5))))).flat()) process.kill(k, 'SIGKILL');
+});
+
+test('standalone: a kernel still starting when the gateway is killed is ended by the next gateway; a failed launch leaves no record', { timeout: 120_000 }, async (t) => {
+  const root = scratchDir('kg-store-');
+  // Kernelspecs that take a minute to become a kernel, and that never do.
+  const data = scratchDir('kg-avail-specs-');
+  const spec = (name: string, script: string): void => {
+    mkdirSync(join(data, 'kernels', name), { recursive: true });
+    writeFileSync(join(data, 'kernels', name, 'kernel.json'), JSON.stringify({ display_name: name, language: 'python', argv: ['/bin/bash', '-c', script, '{connection_file}'] }));
+  };
+  spec('slow_start', 'sleep 60; exec /usr/bin/python3 -m ipykernel_launcher -f "$0"');
+  spec('fails_fast', 'exit 3');
+  const env = { JUPYTER_PATH: data };
+  let gw = await gateway(root, [], env);
+  let pid: number | undefined;
+  t.after(async () => {
+    await gw.stop('SIGKILL');
+    if (pid && processAlive(pid)) process.kill(-pid, 'SIGKILL');
+  });
+
+  const failed = await fetch(`${gw.url}/api/kernels`, { method: 'POST', body: JSON.stringify({ name: 'fails_fast' }) });
+  assert.equal(failed.status, 500, await failed.clone().text());
+  assert.deepEqual(records(root), [], 'a failed launch leaves no record');
+
+  const starting = fetch(`${gw.url}/api/kernels`, { method: 'POST', body: JSON.stringify({ name: 'slow_start' }) }).catch((err: Error) => err);
+  assert.ok(await waitFor(() => records(root).length === 1, 30_000, 50), 'the launching kernel has a record');
+  const [name] = records(root);
+  const record = JSON.parse(readFileSync(join(root, 'kernels', name!), 'utf8')) as { launching: boolean; description: { pid: number; connectionFile: string } };
+  assert.equal(record.launching, true);
+  pid = record.description.pid;
+  await gw.stop('SIGKILL');
+  await starting;
+  assert.ok(processAlive(pid), 'the launching kernel outlives the killed gateway');
+
+  gw = await gateway(root, [], env);
+  assert.match(gw.logs(), /still starting when its gateway stopped/, gw.logs());
+  assert.ok(await waitFor(() => !processAlive(pid!), 10_000), 'the next gateway ends it');
+  assert.deepEqual(records(root), []);
+  assert.ok(!existsSync(record.description.connectionFile), 'and removes its connection file');
+  assert.deepEqual(await listed(gw), []);
 });

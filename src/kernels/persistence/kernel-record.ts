@@ -24,6 +24,9 @@ export interface KernelRecord {
   warmPool: 'inherited' | 'restricted' | null;
   /** A fingerprint of the seed notebook cells the kernel ran (null: none). */
   seed: string | null;
+  /** Written as soon as the process exists, before it answered: a gateway that stopped then
+   *  never handed it to a client, so the next one ends it rather than adopting it. */
+  launching: boolean;
   /** The gateway process that launched the current process (it restarts it if it dies). */
   owner: string;
   updatedAt: string;
@@ -56,6 +59,8 @@ export function parseKernelRecord(id: string, value: unknown): KernelRecord | st
   if (!Number.isInteger(value.restarts) || (value.restarts as number) < 0) return 'restarts is not a count';
   if (value.warmPool !== null && value.warmPool !== 'inherited' && value.warmPool !== 'restricted') return 'warmPool is not a flavour';
   if (value.seed === undefined) value.seed = null;
+  if (value.launching === undefined) value.launching = false;
+  if (typeof value.launching !== 'boolean') return 'launching is not a boolean';
   if (value.seed !== null && typeof value.seed !== 'string') return 'seed is not a fingerprint';
   return value as unknown as KernelRecord;
 }

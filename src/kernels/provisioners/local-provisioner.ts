@@ -15,6 +15,8 @@ export const LOCAL_PROVISIONER = 'local-provisioner';
 
 /** How often a re-attached kernel's process is looked for. */
 const ADOPTED_POLL_MS = 500;
+/** How long a SIGKILLed re-attached process is waited for (it is reaped by init, not us). */
+const KILL_WAIT_MS = 5000;
 
 export class LocalProvisioner implements KernelProvisioner {
   readonly name = LOCAL_PROVISIONER;
@@ -103,8 +105,12 @@ export class LocalProvisioner implements KernelProvisioner {
     if (pid === undefined) return;
     if (!this.over) {
       signalGroup(pid, 'SIGKILL');
-      // A re-attached process is polled; do not wait a whole poll for what SIGKILL settles.
-      if (this.adopted && !this.child && !running(pid)) this.adopted.end({ code: null, signal: 'SIGKILL' });
+      // A re-attached process is not our child: wait for it here rather than on the unref'd
+      // poll, which would not keep a gateway that is still starting up alive.
+      if (this.adopted && !this.child) {
+        await gone(pid, KILL_WAIT_MS);
+        this.adopted.end({ code: null, signal: 'SIGKILL' });
+      }
       await this.ended;
     }
     // Children the kernel left in its group go too (this process's group, never a newer one's).
@@ -124,6 +130,12 @@ export class LocalProvisioner implements KernelProvisioner {
   location(): KernelLocation {
     return { provisioner: this.name, pid: this.pid };
   }
+}
+
+/** Resolves once the process no longer runs, or after `timeoutMs`. */
+async function gone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (running(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Whether a process runs (a zombie does not: it has ended and waits to be reaped). */
