@@ -138,7 +138,7 @@ export function parseOptionText(spec: OptionSpec, text: string): unknown {
     case 'string': {
       if (!spec.choices) return checked(spec, text, text);
       const choice = spec.choices.find((c) => c.toUpperCase() === text.trim().toUpperCase());
-      if (!choice) throw refuse(spec, `one of ${spec.choices.join(', ')}`, text);
+      if (choice === undefined) throw refuse(spec, `one of ${spec.choices.join(', ')}`, text);
       return choice;
     }
     case 'nullable-string':

@@ -235,6 +235,15 @@ describe('KG_* env vars and precedence', () => {
     refused(() => load([], envWith({ EG_PORT_RANGE: 'many' })), /^EG_PORT_RANGE: KernelGatewayApp\.port_range: expected a port range 'lower\.\.upper'/);
   });
 
+  test("availability_mode: KG_* or EG_*, any case, '' (the default) included; anything else is refused", () => {
+    assert.equal(app([]).availability_mode, '');
+    assert.equal(app([], envWith({ KG_AVAILABILITY_MODE: 'Standalone' })).availability_mode, 'standalone');
+    assert.equal(app([], envWith({ EG_AVAILABILITY_MODE: 'replication' })).availability_mode, 'replication');
+    assert.equal(app(['--KernelGatewayApp.availability_mode='], envWith({ KG_AVAILABILITY_MODE: 'standalone' })).availability_mode, '', 'an empty value is a choice');
+    assert.equal(app(['--KernelGatewayApp.persistence_root=/srv/store']).persistence_root, '/srv/store');
+    refused(() => load([], envWith({ KG_AVAILABILITY_MODE: 'active-active' })), /^KG_AVAILABILITY_MODE: KernelGatewayApp\.availability_mode: expected one of , standalone, replication/);
+  });
+
   test('a bad env value names the variable', () => {
     refused(() => load([], envWith({ KG_PORT: 'abc' })), /^KG_PORT: KernelGatewayApp\.port: expected an integer, got 'abc'$/);
     refused(() => load([], envWith({ KG_LIST_KERNELS: 'sure' })), /^KG_LIST_KERNELS: .*expected True or False/);
