@@ -241,6 +241,10 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     const same = (a: ConnectionInfo, b: ConnectionInfo): boolean => a.ip === b.ip && a.key === b.key && a.shell_port === b.shell_port && a.iopub_port === b.iopub_port && a.stdin_port === b.stdin_port && a.control_port === b.control_port && a.hb_port === b.hb_port;
     if (this.channels && this.channelsInfo && same(this.channelsInfo, info)) return;
     this.channels?.close();
+    // Cleared first: if the new sockets cannot be made (out of fds), no closed channels are left
+    // for sends to use, and the start (whose process is then ended) or restart fails.
+    this.channels = undefined;
+    this.channelsInfo = undefined;
     this.channels = new KernelChannels(info, this.log);
     this.channelsInfo = info;
     this.channels.on('message', (channel, msg) => this.onMessage(channel, msg));
