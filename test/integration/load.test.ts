@@ -19,6 +19,31 @@ after(async () => {
   await gw.stop();
 });
 
+interface StartResult {
+  start: number;
+  status: number;
+  ms: number;
+  body: Record<string, unknown>;
+}
+
+/** One POST /api/kernels; a connection failure or a body that is not JSON is a result too. */
+async function startOne(start: number): Promise<StartResult> {
+  const t0 = performance.now();
+  try {
+    const r = await fetch(gw.url + '/api/kernels', { method: 'POST', body: '{}' });
+    const text = await r.text();
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      body = { text };
+    }
+    return { start, status: r.status, ms: Math.round(performance.now() - t0), body };
+  } catch (err) {
+    return { start, status: 0, ms: Math.round(performance.now() - t0), body: { error: String(err), cause: String((err as Error).cause) } };
+  }
+}
+
 test(`${KERNELS + EXTRA} simultaneous starts: exactly ${KERNELS} succeed, the rest get 403, /api stays responsive`, async () => {
   let starting = true;
   const apiLatencies: number[] = [];
@@ -33,18 +58,27 @@ test(`${KERNELS + EXTRA} simultaneous starts: exactly ${KERNELS} succeed, the re
     }
   })();
   const t0 = performance.now();
-  const results = await Promise.all(Array.from({ length: KERNELS + EXTRA }, () => fetch(gw.url + '/api/kernels', { method: 'POST', body: '{}' }).then(async (r) => ({ status: r.status, body: await r.json() }))));
+  const results = await Promise.all(Array.from({ length: KERNELS + EXTRA }, (_, i) => startOne(i)));
   const elapsed = performance.now() - t0;
   starting = false;
   await prober;
   const ok = results.filter((r) => r.status === 201);
   const refused = results.filter((r) => r.status === 403);
-  assert.equal(ok.length, KERNELS);
-  assert.equal(refused.length, EXTRA);
-  for (const r of refused) assert.equal(r.body.reason, 'Forbidden');
+  // A failure says which starts got neither answer, with what, and what the gateway logged.
+  const explain = (): string => {
+    const others = results.filter((r) => r.status !== 201 && r.status !== 403);
+    const warnings = gw
+      .logs()
+      .split('\n')
+      .filter((l) => / (WARN|ERROR) /.test(l));
+    return `${ok.length} started, ${refused.length} refused (403); the others: ${JSON.stringify(others)}\ngateway warnings and errors:\n${warnings.slice(-40).join('\n')}`;
+  };
+  assert.equal(ok.length, KERNELS, explain());
+  assert.equal(refused.length, EXTRA, explain());
+  for (const r of refused) assert.equal(r.body.reason, 'Forbidden', explain());
   ids = ok.map((r) => r.body.id as string);
   const listed = await (await fetch(gw.url + '/api/kernels')).json();
-  assert.equal(listed.length, KERNELS);
+  assert.equal(listed.length, KERNELS, explain());
   apiLatencies.sort((a, b) => a - b);
   console.log(`# ${KERNELS} kernels started concurrently in ${(elapsed / 1000).toFixed(1)} s; GET /api meanwhile: ${apiLatencies.length} probes, median ${apiLatencies[apiLatencies.length >> 1]?.toFixed(1)} ms, max ${apiLatencies[apiLatencies.length - 1]?.toFixed(1)} ms`);
 });
