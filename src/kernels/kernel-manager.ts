@@ -264,7 +264,8 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     for (let attempt = 1; ; attempt++) {
       try {
         // A fresh provisioner each attempt: a local one picks fresh ports.
-        return await RunningKernel.launch({ ...opts, provisioner: this.provisioners.create(opts.spec), launchTimeoutMs: Math.max(1, deadline - Date.now()) });
+        // The deadline for this attempt only: the kernel keeps launchTimeoutMs for its restarts.
+        return await RunningKernel.launch({ ...opts, provisioner: this.provisioners.create(opts.spec), deadline });
       } catch (err) {
         // Running out of fds anywhere in the start (ports, connection file, spawn, sockets) is
         // one answer, 503, and fresh ports would not help.

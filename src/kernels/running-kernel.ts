@@ -27,7 +27,11 @@ export interface LaunchOptions {
   requestEnv?: Record<string, string>;
   /** Where the connection file of a local kernel goes. */
   runtimeDir: string;
+  /** How long a launch (the first, and each restart) may take to answer kernel_info_request. */
   launchTimeoutMs: number;
+  /** When the first launch must be ready by, if sooner (a retry gets what its start has left);
+   *  restarts still get launchTimeoutMs in full. */
+  deadline?: number;
   log: Logger;
   /** Where the process runs (default: a local child process). */
   provisioner?: KernelProvisioner;
@@ -113,7 +117,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     const kernel = new RunningKernel(opts.spec, provisioner, opts.env, opts.requestEnv ?? {}, opts.launchTimeoutMs, opts.log, opts.id ?? randomUUID());
     opts.track?.(kernel);
     try {
-      await kernel.holdSends(kernel.runProcess());
+      await kernel.holdSends(kernel.runProcess(opts.deadline));
       if (kernel.lifecycle === 'launching') kernel.lifecycle = 'ready';
       return kernel;
     } catch (err) {
@@ -251,11 +255,10 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   }
 
   /** Launches the process through the provisioner and waits until it answers. */
-  private async runProcess(): Promise<void> {
+  private async runProcess(deadline = Date.now() + this.launchTimeoutMs): Promise<void> {
     if (this.isEnding) throw new KernelLaunchError(`Kernel ${this.id} is shutting down`);
-    const deadline = Date.now() + this.launchTimeoutMs;
     this.executionState = 'starting';
-    const launched = await this.provisioner.launch({ kernelId: this.id, spec: this.spec, env: this.env, requestEnv: this.requestEnv, timeoutMs: this.launchTimeoutMs, log: this.log });
+    const launched = await this.provisioner.launch({ kernelId: this.id, spec: this.spec, env: this.env, requestEnv: this.requestEnv, timeoutMs: Math.max(1, deadline - Date.now()), log: this.log });
     const launch: Launch = { ...launched, stopping: false, over: false };
     this.current = launch;
     void launched.ended.then((end) => this.onProcessEnd(launch, end));
