@@ -139,6 +139,14 @@ export class ProvisionerConfigError extends KernelLaunchError {
   static override readonly code: string = 'KG_ERR_PROVISIONER_CONFIG';
 }
 
+/** The gateway has no file descriptors left for one more kernel (EMFILE/ENFILE: its sockets,
+ *  ports, connection file or process could not be made). Not retried: other kernels must end, or
+ *  the open-file limit be raised, first. */
+export class OutOfFileDescriptorsError extends KernelLaunchError {
+  static override readonly code: string = 'KG_ERR_OUT_OF_FILE_DESCRIPTORS';
+  static override readonly status: number | undefined = 503;
+}
+
 /** A start that failed in a way fresh ports may fix: worth another try. */
 export class RetryableLaunchError extends KernelLaunchError {
   static override readonly code: string = 'KG_ERR_KERNEL_LAUNCH_RETRYABLE';

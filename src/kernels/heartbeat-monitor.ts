@@ -23,7 +23,8 @@ export class HeartbeatMonitor {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.beat(), this.intervalMs);
+    // Whatever a beat throws, the monitor goes on (an unhandled rejection would end the gateway).
+    this.timer = setTimeout(() => void this.beat().catch(() => this.schedule()), this.intervalMs);
     this.timer.unref();
   }
 

@@ -1,15 +1,17 @@
 // The ZeroMQ side of one kernel: DEALER sockets for shell, control and stdin, a SUB socket
 // for iopub (subscribed to everything) and a REQ socket for the heartbeat. Frames are
 // signed on the way out and verified on the way in; a bad message is dropped and logged.
+// All five are made at once, so a kernel either gets every socket it needs or fails to start.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Dealer, Request, Subscriber, type Socket } from 'zeromq';
+import { Dealer, Request, Subscriber, context as zmqContext, type Socket } from 'zeromq';
 import type { Channel } from '../protocol/message.js';
 import { MessageSigner } from '../protocol/signing.js';
 import { RawMessage, decodeWire, encodeWire } from '../protocol/wire.js';
 import { endpoint, type ConnectionInfo } from './connection-file.js';
 import type { Logger } from './logger.js';
-import { KernelNotReadingError } from '../errors.js';
+import { FDS_PER_KERNEL_CHANNELS, freeDescriptors, openFileLimit, isOutOfDescriptors } from './descriptors.js';
+import { KernelLaunchError, KernelNotReadingError, OutOfFileDescriptorsError } from '../errors.js';
 
 export type RequestChannel = Exclude<Channel, 'iopub'>;
 
@@ -17,6 +19,25 @@ export type RequestChannel = Exclude<Channel, 'iopub'>;
 const SEND_TIMEOUT_MS = 5000;
 /** Sends waiting per channel past which more are refused outright. */
 const MAX_QUEUED_SENDS = 1000;
+
+let contextPrepared = false;
+
+/**
+ * Lifts ZeroMQ's own socket cap (ZMQ_MAX_SOCKETS, 1023 on zeromq.js's global context: 93
+ * kernels at 11 sockets each) to the open-file limit, so that the fd limit, which the operator
+ * controls, is what binds: every ZeroMQ socket holds at least one fd, so the process runs out of
+ * fds before it could reach this many sockets. libzmq reads the cap when the context makes its
+ * first socket, so this runs before any.
+ */
+export function prepareZmqContext(): number {
+  if (!contextPrepared) {
+    contextPrepared = true;
+    const fds = openFileLimit();
+    const cap = Math.min(zmqContext.maxSocketsLimit, fds === undefined ? Infinity : fds);
+    if (cap > zmqContext.maxSockets) zmqContext.maxSockets = cap;
+  }
+  return zmqContext.maxSockets;
+}
 
 export interface KernelChannelsEvents {
   message: [channel: Channel, msg: RawMessage];
@@ -33,38 +54,69 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
   private closed = false;
   private readonly handshaken = new Set<RequestChannel>();
   private connectWaiters: (() => void)[] = [];
-  /** The heartbeat socket, made on the first beat; and the beat in flight. */
-  private hb?: Request;
+  /** The heartbeat socket, and the beat in flight. */
+  private readonly hb: Request;
   private beat?: Promise<boolean>;
 
+  /** Opens the kernel's sockets; throws OutOfFileDescriptorsError (or KernelLaunchError) with
+   *  none of them left open when one cannot be made. */
   constructor(
-    private readonly info: ConnectionInfo,
+    info: ConnectionInfo,
     private readonly log: Logger,
   ) {
     super();
     this.signer = new MessageSigner(info.key, info.signature_scheme);
-    // One routing id for all DEALERs, as jupyter_client does: the kernel sends input_request on
-    // stdin to the identity its shell request came from.
-    const routingId = `gw-${randomUUID()}`;
-    const dealer = (): Dealer => new Dealer({ linger: 0, immediate: false, routingId });
-    this.dealers = { shell: dealer(), control: dealer(), stdin: dealer() };
-    // Each DEALER reconnects on its own after the kernel binds (or rebinds after a restart);
-    // until stdin's handshake is done the kernel drops input_request silently, so readiness
-    // waits for all three.
-    for (const channel of ['shell', 'control', 'stdin'] as const) {
-      const events = this.dealers[channel].events;
-      events.on('handshake', () => {
-        this.handshaken.add(channel);
-        if (this.handshaken.size === 3) for (const wake of this.connectWaiters.splice(0)) wake();
-      });
-      events.on('disconnect', () => this.handshaken.delete(channel));
+    prepareZmqContext();
+    // Counted before the first socket, and none made unless all fit: a socket monitor whose own
+    // socket cannot be made (EMFILE halfway through `.events`) wedges libzmq's reaper thread for
+    // good (its stop_monitor blocks sending to a PAIR nobody connected), and from then on no
+    // closed socket is ever freed and the process cannot exit.
+    const free = freeDescriptors();
+    if (free !== undefined && free < FDS_PER_KERNEL_CHANNELS) {
+      throw new OutOfFileDescriptorsError(`Out of file descriptors (EMFILE): the kernel's ZeroMQ sockets need about ${FDS_PER_KERNEL_CHANNELS} and ${free} of the open-file limit ${openFileLimit()} are left; end some kernels or raise the open-file limit (ulimit -n)`);
     }
-    this.dealers.shell.connect(endpoint(info, info.shell_port));
-    this.dealers.control.connect(endpoint(info, info.control_port));
-    this.dealers.stdin.connect(endpoint(info, info.stdin_port));
-    this.iopub = new Subscriber({ linger: 0 });
-    this.iopub.connect(endpoint(info, info.iopub_port));
-    this.iopub.subscribe();
+    const made: Socket[] = [];
+    const make = <S extends Socket>(socket: () => S): S => {
+      const s = socket();
+      made.push(s);
+      return s;
+    };
+    try {
+      // One routing id for all DEALERs, as jupyter_client does: the kernel sends input_request on
+      // stdin to the identity its shell request came from.
+      const routingId = `gw-${randomUUID()}`;
+      const dealer = (): Dealer => make(() => new Dealer({ linger: 0, immediate: false, routingId }));
+      this.dealers = { shell: dealer(), control: dealer(), stdin: dealer() };
+      // Each DEALER reconnects on its own after the kernel binds (or rebinds after a restart);
+      // until stdin's handshake is done the kernel drops input_request silently, so readiness
+      // waits for all three. (Each monitor is 2 more ZeroMQ sockets.)
+      for (const channel of ['shell', 'control', 'stdin'] as const) {
+        const events = this.dealers[channel].events;
+        events.on('handshake', () => {
+          this.handshaken.add(channel);
+          if (this.handshaken.size === 3) for (const wake of this.connectWaiters.splice(0)) wake();
+        });
+        events.on('disconnect', () => this.handshaken.delete(channel));
+      }
+      this.dealers.shell.connect(endpoint(info, info.shell_port));
+      this.dealers.control.connect(endpoint(info, info.control_port));
+      this.dealers.stdin.connect(endpoint(info, info.stdin_port));
+      this.iopub = make(() => new Subscriber({ linger: 0 }));
+      this.iopub.connect(endpoint(info, info.iopub_port));
+      this.iopub.subscribe();
+      // Made now rather than at the first beat: a kernel that started has all its sockets, and
+      // running out of fds later cannot leave it without a heartbeat (and flatline it).
+      this.hb = make(() => new Request({ linger: 0, relaxed: true, correlate: true }));
+      this.hb.connect(endpoint(info, info.hb_port));
+    } catch (err) {
+      for (const s of made) s.close();
+      const why = (err as Error).message;
+      if (isOutOfDescriptors(err)) {
+        const limits = `the open-file limit is ${openFileLimit() ?? 'unknown'}, ZeroMQ's socket cap ${zmqContext.maxSockets}`;
+        throw new OutOfFileDescriptorsError(`Out of file descriptors (EMFILE): the kernel's ZeroMQ sockets could not be opened (${why}; ${limits}); end some kernels or raise the open-file limit (ulimit -n)`, { cause: err });
+      }
+      throw new KernelLaunchError(`The kernel's ZeroMQ sockets could not be opened: ${why}`, { cause: err });
+    }
     for (const channel of ['shell', 'control', 'stdin'] as const) void this.receiveLoop(channel, this.dealers[channel]);
     void this.receiveLoop('iopub', this.iopub);
   }
@@ -143,9 +195,10 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
   }
 
   /**
-   * Answers true if the kernel echoes a heartbeat within `timeoutMs`. One REQ socket serves every
-   * beat (relaxed, so a beat that timed out does not wedge it; correlated, so a late echo of an
-   * earlier beat is not taken for this one's); a beat asked for while one is out joins it.
+   * Answers true if the kernel echoes a heartbeat within `timeoutMs`, else false (it never
+   * rejects). One REQ socket serves every beat (relaxed, so a beat that timed out does not wedge
+   * it; correlated, so a late echo of an earlier beat is not taken for this one's); a beat asked
+   * for while one is out joins it.
    */
   heartbeat(timeoutMs: number): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
@@ -154,14 +207,10 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
   }
 
   private async beatOnce(timeoutMs: number): Promise<boolean> {
-    if (!this.hb) {
-      this.hb = new Request({ linger: 0, relaxed: true, correlate: true });
-      this.hb.connect(endpoint(this.info, this.info.hb_port));
-    }
     const hb = this.hb;
-    hb.sendTimeout = timeoutMs;
-    hb.receiveTimeout = timeoutMs;
     try {
+      hb.sendTimeout = timeoutMs;
+      hb.receiveTimeout = timeoutMs;
       await hb.send('ping');
       await hb.receive();
       return true;
@@ -175,6 +224,6 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
     this.closed = true;
     for (const s of Object.values(this.dealers)) s.close();
     this.iopub.close();
-    this.hb?.close();
+    this.hb.close();
   }
 }

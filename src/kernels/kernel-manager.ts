@@ -17,7 +17,8 @@ import type { KernelProvisioner } from './provisioners/provisioner.js';
 import type { KernelStore } from './persistence/kernel-store.js';
 import { KERNEL_RECORD_VERSION, parseKernelRecord, type KernelRecord } from './persistence/kernel-record.js';
 import { createHash } from 'node:crypto';
-import { KernelLaunchError, RetryableLaunchError, NoSuchKernelSpecError, KernelLimitError, UnknownProvisionerError } from '../errors.js';
+import { descriptorShortage, isOutOfDescriptors } from './descriptors.js';
+import { KernelLaunchError, RetryableLaunchError, NoSuchKernelSpecError, KernelLimitError, UnknownProvisionerError, OutOfFileDescriptorsError } from '../errors.js';
 
 /** A retry of a failed start is not worth it with less than this left of the launch timeout. */
 const MIN_RETRY_MS = 1000;
@@ -148,6 +149,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     if (!this.hasRoom() && !this.warm?.giveWay()) {
       throw new KernelLimitError(`Maximum number of kernels (${this.opts.maxKernels}) reached`);
     }
+    this.checkDescriptors();
     this.launching++;
     try {
       const kernel = await this.launchSeeded(spec, request.env, request.envWhitelist ?? []);
@@ -161,6 +163,13 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       this.launching--;
       this.warm?.refill();
     }
+  }
+
+  /** Refuses a start that would leave the gateway too few fds for its clients (503), counting
+   *  the starts under way: in the same turn as launching++, like max_kernels. */
+  private checkDescriptors(): void {
+    const shortage = descriptorShortage(this.launching);
+    if (shortage) throw new OutOfFileDescriptorsError(shortage);
   }
 
   /** Whether one more kernel fits under max_kernels: running, launching and pool kernels count. */
@@ -249,6 +258,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     const spec = this.opts.specs.get(name);
     if (!spec) throw new NoSuchKernelSpecError(`No such kernel named ${name}`);
     if (this.closing) throw new KernelLaunchError('The gateway is shutting down');
+    this.checkDescriptors();
     this.launching++;
     try {
       const kernel = await this.launchSeeded(spec, flavour === 'restricted' ? {} : undefined, []);
@@ -307,8 +317,14 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     for (let attempt = 1; ; attempt++) {
       try {
         // A fresh provisioner each attempt: a local one picks fresh ports.
-        return await RunningKernel.launch({ ...opts, provisioner: this.provisioners.create(opts.spec), launchTimeoutMs: Math.max(1, deadline - Date.now()) });
+        // The deadline for this attempt only: the kernel keeps launchTimeoutMs for its restarts.
+        return await RunningKernel.launch({ ...opts, provisioner: this.provisioners.create(opts.spec), deadline });
       } catch (err) {
+        // Running out of fds anywhere in the start (ports, connection file, spawn, sockets) is
+        // one answer, 503, and fresh ports would not help.
+        if (isOutOfDescriptors(err) && !(err instanceof OutOfFileDescriptorsError)) {
+          throw new OutOfFileDescriptorsError(`Out of file descriptors (EMFILE): kernel "${opts.spec.name}" could not be started: ${(err as Error).message}`, { cause: err });
+        }
         const left = deadline - Date.now();
         if (!(err instanceof RetryableLaunchError) || attempt >= attempts || left < MIN_RETRY_MS) throw err;
         this.opts.log.warn(`${err.message}; trying again with new ports (attempt ${attempt + 1} of ${attempts}, ${Math.round(left / 1000)} s left)`);

@@ -27,7 +27,11 @@ export interface LaunchOptions {
   requestEnv?: Record<string, string>;
   /** Where the connection file of a local kernel goes. */
   runtimeDir: string;
+  /** How long a launch (the first, and each restart) may take to answer kernel_info_request. */
   launchTimeoutMs: number;
+  /** When the first launch must be ready by, if sooner (a retry gets what its start has left);
+   *  restarts still get launchTimeoutMs in full. */
+  deadline?: number;
   log: Logger;
   /** Where the process runs (default: a local child process). */
   provisioner?: KernelProvisioner;
@@ -146,7 +150,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     const kernel = new RunningKernel(opts.spec, provisioner, opts.env, opts.requestEnv ?? {}, opts.launchTimeoutMs, opts.log, opts.id ?? randomUUID());
     opts.track?.(kernel);
     try {
-      await kernel.holdSends(kernel.runProcess());
+      await kernel.holdSends(kernel.runProcess(opts.deadline));
       if (kernel.lifecycle === 'launching') kernel.lifecycle = 'ready';
       return kernel;
     } catch (err) {
@@ -322,17 +326,20 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     const same = (a: ConnectionInfo, b: ConnectionInfo): boolean => a.ip === b.ip && a.key === b.key && a.shell_port === b.shell_port && a.iopub_port === b.iopub_port && a.stdin_port === b.stdin_port && a.control_port === b.control_port && a.hb_port === b.hb_port;
     if (this.channels && this.channelsInfo && same(this.channelsInfo, info)) return;
     this.channels?.close();
+    // Cleared first: if the new sockets cannot be made (out of fds), no closed channels are left
+    // for sends to use, and the start (whose process is then ended) or restart fails.
+    this.channels = undefined;
+    this.channelsInfo = undefined;
     this.channels = new KernelChannels(info, this.log);
     this.channelsInfo = info;
     this.channels.on('message', (channel, msg) => this.onMessage(channel, msg));
   }
 
   /** Launches the process through the provisioner and waits until it answers. */
-  private async runProcess(): Promise<void> {
+  private async runProcess(deadline = Date.now() + this.launchTimeoutMs): Promise<void> {
     if (this.isEnding) throw new KernelLaunchError(`Kernel ${this.id} is shutting down`);
-    const deadline = Date.now() + this.launchTimeoutMs;
     this.executionState = 'starting';
-    const launched = await this.provisioner.launch({ kernelId: this.id, spec: this.spec, env: this.env, requestEnv: this.requestEnv, timeoutMs: this.launchTimeoutMs, log: this.log });
+    const launched = await this.provisioner.launch({ kernelId: this.id, spec: this.spec, env: this.env, requestEnv: this.requestEnv, timeoutMs: Math.max(1, deadline - Date.now()), log: this.log });
     const launch: Launch = { ...launched, stopping: false, over: false };
     this.current = launch;
     void launched.ended.then((end) => this.onProcessEnd(launch, end));

@@ -16,9 +16,14 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface LaunchOptions {
+  /** `ulimit -n` for the gateway (soft and hard: Node raises a soft limit to the hard one). */
+  openFileLimit?: number;
+}
+
 /** Starts the gateway on a free port (--port=0) with the test's env plus `env`. */
-export function startGateway(args: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<GatewayProcess> {
-  return launchGatewayProcess(['--port=0', ...args], { ...process.env, ...env }, timeoutMs);
+export function startGateway(args: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, opts: LaunchOptions = {}): Promise<GatewayProcess> {
+  return launchGatewayProcess(['--port=0', ...args], { ...process.env, ...env }, timeoutMs, BIN, undefined, opts);
 }
 
 /** Gateways this test process started: if the test runner ends it (a timeout), they end too,
@@ -44,8 +49,13 @@ function reapOnExit(proc: ChildProcess): void {
 
 /** Spawns the gateway with exactly these arguments and env; killed if it never listens. `bin`
  *  is another copy of the command (an installed package's), `cwd` the directory to run in. */
-export async function launchGatewayProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000, bin = BIN, cwd?: string): Promise<GatewayProcess> {
-  const proc = spawn(process.execPath, [bin, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function launchGatewayProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000, bin = BIN, cwd?: string, opts: LaunchOptions = {}): Promise<GatewayProcess> {
+  const command = [process.execPath, bin, ...args];
+  // Through bash for the limit; `exec` keeps the pid the gateway's, for signals and /proc.
+  const proc =
+    opts.openFileLimit === undefined
+      ? spawn(command[0]!, command.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('bash', ['-c', 'ulimit -n "$0" && exec "$@"', String(opts.openFileLimit), ...command], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   reapOnExit(proc);
   let output = '';
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));

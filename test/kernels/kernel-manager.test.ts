@@ -23,6 +23,15 @@ describe('KernelManager with real kernels', () => {
     const late = join(root, 'data', 'kernels', 'exits-late');
     mkdirSync(late, { recursive: true });
     writeFileSync(join(late, 'kernel.json'), JSON.stringify({ argv: ['python3', '-c', 'import time, sys; time.sleep(2.5); sys.exit(3)', '{connection_file}'], display_name: 'Exits late', language: 'none' }));
+    // Run 1 exits after 20 s (a retryable early exit), run 2 is a kernel, run 3 (the restart) is
+    // a kernel after 14 s.
+    const once = join(root, 'data', 'kernels', 'fails-once');
+    mkdirSync(once, { recursive: true });
+    const count = join(root, 'fails-once.count');
+    // The python3 kernelspec's interpreter: the one on PATH may lack ipykernel.
+    const python = new KernelSpecManager(() => jupyterDataPath(), () => undefined).get('python3')?.spec.argv[0] ?? 'python3';
+    const script = `n=$(( $(cat '${count}' 2>/dev/null || echo 0) + 1 )); echo $n > '${count}'; if [ $n = 1 ]; then sleep 20; exit 3; fi; if [ $n = 3 ]; then sleep 14; fi; exec '${python}' -m ipykernel_launcher -f "$0"`;
+    writeFileSync(join(once, 'kernel.json'), JSON.stringify({ argv: ['bash', '-c', script, '{connection_file}'], display_name: 'Fails once', language: 'python' }));
     const specs = new KernelSpecManager(() => [join(root, 'data'), ...jupyterDataPath()], () => undefined);
     mkdirSync(join(root, 'runtime'));
     kernels = new KernelManager({ specs, defaultKernelName: 'python3', runtimeDir: join(root, 'runtime'), launchTimeoutMs: 30_000, envPolicy: { processWhitelist: [] }, log: quiet, heartbeatIntervalMs: 0 });
@@ -111,6 +120,27 @@ describe('KernelManager with real kernels', () => {
     // One attempt exits at 2.5 s, the retry gets the 0.5-1 s left: well under three attempts.
     assert.ok(elapsed < 6000, `gave up after ${elapsed} ms`);
     await limited.shutdownAll(true);
+  });
+
+  test("a start that needed a retry keeps the whole launch timeout for its restarts (not what the retry had left)", async () => {
+    const manager = new KernelManager({
+      specs: new KernelSpecManager(() => [join(root, 'data')], () => undefined),
+      defaultKernelName: 'fails-once',
+      runtimeDir: join(root, 'runtime'),
+      launchTimeoutMs: 30_000,
+      envPolicy: { processWhitelist: [] },
+      log: quiet,
+      heartbeatIntervalMs: 0,
+    });
+    try {
+      // The first attempt exits at 20 s; the retry, with the 10 s left, starts.
+      const kernel = await manager.start({ name: 'fails-once' });
+      // 14 s and more: within kernel_launch_timeout (30 s), past the 10 s the retry had.
+      await kernel.restart();
+      assert.equal(kernel.state, 'ready');
+    } finally {
+      await manager.shutdownAll(true);
+    }
   });
 });
 

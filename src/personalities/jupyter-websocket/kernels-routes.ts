@@ -75,6 +75,7 @@ const DOCS = {
       400: errorResponse('The body is not valid JSON, or not of the shape above.'),
       403: errorResponse('max_kernels kernels already run or start, warm pool kernels included, and none of those could serve or give way ("Resource Limit").'),
       500: errorResponse('No such kernelspec, or the kernel failed to start or to run the seed notebook.'),
+      503: errorResponse('The gateway is out of file descriptors for another kernel ("Out of file descriptors (EMFILE): ..."): end some kernels or raise its open-file limit.'),
     },
   },
   get: {

@@ -85,6 +85,7 @@ const DOCS = {
       403: errorResponse('max_kernels kernels already run or start ("Resource Limit").'),
       500: errorResponse('The kernel failed to start.'),
       501: errorResponse('No such kernelspec.'),
+      503: errorResponse('The gateway is out of file descriptors for another kernel.'),
     },
   },
   get: {
