@@ -104,6 +104,29 @@ export async function buildKernelImage(): Promise<string> {
   return KERNEL_IMAGE;
 }
 
+// ---- Kernelspecs as Enterprise Gateway ships them ------------------------------------------
+
+const EG_PROXIES = 'enterprise_gateway.services.processproxies';
+
+/** Writes kernelspec `name` under `dataDir` whose process proxy is Enterprise Gateway's
+ *  docker_swarm `className` (DockerProcessProxy, DockerSwarmProcessProxy) with `config`. Its
+ *  argv runs launch_docker.py, as Enterprise Gateway's does; the gateway starts the container. */
+export function writeContainerKernelspec(dataDir: string, name: string, className: string, config: Record<string, unknown>): void {
+  mkdirSync(join(dataDir, 'kernels', name), { recursive: true });
+  const argv = ['python', '/usr/local/share/jupyter/kernels/python_docker/scripts/launch_docker.py', '--RemoteProcessProxy.kernel-id', '{kernel_id}', '--RemoteProcessProxy.port-range', '{port_range}', '--RemoteProcessProxy.response-address', '{response_address}', '--RemoteProcessProxy.public-key', '{public_key}'];
+  writeFileSync(join(dataDir, 'kernels', name, 'kernel.json'), JSON.stringify({ display_name: name, language: 'python', argv, metadata: { process_proxy: { class_name: `${EG_PROXIES}.docker_swarm.${className}`, config } } }));
+}
+
+/** Writes Enterprise Gateway's python_distributed kernelspec as `name` under `dataDir`, with
+ *  python and the launcher where they are here. */
+export function writeDistributedKernelspec(dataDir: string, name = 'py_distributed'): void {
+  const spec = JSON.parse(readFileSync(join(EG_DIR, 'kernelspecs/python_distributed/kernel.json'), 'utf8')) as { argv: string[] };
+  spec.argv[0] = DEBIAN_PYTHON;
+  spec.argv[1] = EG_PYTHON_LAUNCHER;
+  mkdirSync(join(dataDir, 'kernels', name), { recursive: true });
+  writeFileSync(join(dataDir, 'kernels', name, 'kernel.json'), JSON.stringify(spec));
+}
+
 /** `docker run` arguments binding KERNEL_IMAGE_MOUNTS read-only. */
 export function kernelImageVolumes(): string[] {
   return KERNEL_IMAGE_MOUNTS.flatMap((m) => ['-v', `${m.source}:${m.target}:ro`]);

@@ -66,6 +66,17 @@ export class RawKernelClient {
     return this.received.filter((m) => m.parent_header.msg_id === id);
   }
 
+  /** Runs code with history on (execution_count counts); throws unless it ran ok. Resolves with
+   *  its execution_count and its result's text/plain. */
+  async run(code: string, timeoutMs = 30_000): Promise<{ count: number; result?: string }> {
+    const id = this.request('execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+    const reply = await this.waitFor((m) => m.parent_header.msg_id === id && m.header.msg_type === 'execute_reply', timeoutMs);
+    await this.waitFor((m) => m.parent_header.msg_id === id && m.header.msg_type === 'status' && m.content.execution_state === 'idle', timeoutMs);
+    if (reply.content.status !== 'ok') throw new Error(`${JSON.stringify(code)} did not run: ${JSON.stringify(reply.content)}`);
+    const result = this.received.find((m) => m.parent_header.msg_id === id && m.header.msg_type === 'execute_result');
+    return { count: reply.content.execution_count as number, result: (result?.content.data as Record<string, string> | undefined)?.['text/plain'] };
+  }
+
   close(): void {
     this.ws.close();
   }

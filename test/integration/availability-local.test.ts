@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { kernelPids, processAlive, processesMentioning, scratchDir, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
-import { RawKernelClient, type WireMsg } from '../helpers/raw-kernel-client.js';
+import { RawKernelClient } from '../helpers/raw-kernel-client.js';
 
 const store = scratchDir('kg-store-');
 const runtimeDir = scratchDir('kg-avail-rt-');
@@ -21,16 +21,6 @@ async function listed(gw: GatewayProcess): Promise<string[]> {
   const res = await fetch(`${gw.url}/api/kernels`);
   assert.equal(res.status, 200);
   return ((await res.json()) as { id: string }[]).map((k) => k.id).sort();
-}
-
-/** Runs code with history on (execution_count counts) and returns its reply and result. */
-async function run(client: RawKernelClient, code: string): Promise<{ count: number; result?: string }> {
-  const id = client.request('execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-  const reply = await client.waitFor((m) => m.parent_header.msg_id === id && m.header.msg_type === 'execute_reply', 30_000);
-  await client.waitFor((m) => m.parent_header.msg_id === id && m.header.msg_type === 'status' && m.content.execution_state === 'idle', 30_000);
-  const result = client.received.find((m: WireMsg) => m.parent_header.msg_id === id && m.header.msg_type === 'execute_result');
-  assert.equal(reply.content.status, 'ok', JSON.stringify(reply.content));
-  return { count: reply.content.execution_count as number, result: (result?.content.data as Record<string, string> | undefined)?.['text/plain'] };
 }
 
 const records = (root = store, kind = 'kernels'): string[] => readdirSync(join(root, kind)).sort();
@@ -67,7 +57,7 @@ test('standalone: kernels survive SIGTERM and SIGKILL of the gateway and are re-
   // The client reconnects with the same session_id after each restart, as JupyterLab does.
   const sessionQuery = `?session_id=${randomUUID()}`;
   let client = await RawKernelClient.connect(gw.url, target, sessionQuery);
-  const first = await run(client, 'x = 41');
+  const first = await client.run('x = 41');
   client.close();
 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
@@ -84,7 +74,7 @@ test('standalone: kernels survive SIGTERM and SIGKILL of the gateway and are re-
     assert.equal(model.id, target);
 
     client = await RawKernelClient.connect(gw.url, target, sessionQuery);
-    const next = await run(client, 'x + 1');
+    const next = await client.run('x + 1');
     assert.equal(next.result, '42', `after ${signal}`);
     assert.ok(next.count > first.count, `execution_count goes on (${first.count} then ${next.count})`);
     client.close();

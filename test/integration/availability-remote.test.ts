@@ -6,15 +6,14 @@
 // it is left (container, service, process, record).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { processesMentioning, scratchDir, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { RawKernelClient } from '../helpers/raw-kernel-client.js';
-import { buildKernelImage, DEBIAN_PYTHON, docker, dockerUnavailable, EG_DIR, EG_PYTHON_LAUNCHER, KERNEL_IMAGE, KERNEL_IMAGE_MOUNTS, launcherUnavailable, sshUnavailable, startSshHosts, swarmUnavailable, type SshHosts } from '../helpers/engines.js';
+import { buildKernelImage, DEBIAN_PYTHON, docker, dockerUnavailable, KERNEL_IMAGE, KERNEL_IMAGE_MOUNTS, launcherUnavailable, sshUnavailable, startSshHosts, swarmUnavailable, writeContainerKernelspec, writeDistributedKernelspec, type SshHosts } from '../helpers/engines.js';
 import { jupyterDirs } from '../server/gateway-fixtures.js';
 
-const EG = 'enterprise_gateway.services.processproxies.docker_swarm';
 const MOUNTS = KERNEL_IMAGE_MOUNTS.map((m) => `${m.source}:${m.target}:ro`);
 const launcher = await launcherUnavailable();
 const skipDocker = launcher ?? (await dockerUnavailable());
@@ -24,27 +23,15 @@ const dirs = jupyterDirs();
 const data = join(dirs.root, 'data');
 let ssh: SshHosts | undefined;
 
-function containerSpec(name: string, className: string): void {
-  mkdirSync(join(data, 'kernels', name), { recursive: true });
-  const argv = ['python', '/usr/local/share/jupyter/kernels/python_docker/scripts/launch_docker.py', '--RemoteProcessProxy.kernel-id', '{kernel_id}', '--RemoteProcessProxy.port-range', '{port_range}', '--RemoteProcessProxy.response-address', '{response_address}', '--RemoteProcessProxy.public-key', '{public_key}'];
-  const config = { image_name: KERNEL_IMAGE, network: 'host', mounts: MOUNTS };
-  writeFileSync(join(data, 'kernels', name, 'kernel.json'), JSON.stringify({ display_name: name, language: 'python', argv, metadata: { process_proxy: { class_name: `${EG}.${className}`, config } } }));
-}
-
 before(async () => {
   if (!skipDocker) {
     await buildKernelImage();
-    containerSpec('py_docker', 'DockerProcessProxy');
-    containerSpec('py_swarm', 'DockerSwarmProcessProxy');
+    writeContainerKernelspec(data, 'py_docker', 'DockerProcessProxy', { image_name: KERNEL_IMAGE, network: 'host', mounts: MOUNTS });
+    writeContainerKernelspec(data, 'py_swarm', 'DockerSwarmProcessProxy', { image_name: KERNEL_IMAGE, network: 'host', mounts: MOUNTS });
   }
   if (!skipSsh) {
     ssh = await startSshHosts(1);
-    // Enterprise Gateway's python_distributed kernelspec, with python and the launcher where they are here.
-    const spec = JSON.parse(readFileSync(join(EG_DIR, 'kernelspecs/python_distributed/kernel.json'), 'utf8')) as { argv: string[] };
-    spec.argv[0] = DEBIAN_PYTHON;
-    spec.argv[1] = EG_PYTHON_LAUNCHER;
-    mkdirSync(join(data, 'kernels', 'py_distributed'), { recursive: true });
-    writeFileSync(join(data, 'kernels', 'py_distributed', 'kernel.json'), JSON.stringify(spec));
+    writeDistributedKernelspec(data);
   }
 });
 
@@ -101,15 +88,6 @@ const sshEngine = (): Engine => ({
   leftovers: async (id) => processesMentioning(id).map(String),
 });
 
-async function run(client: RawKernelClient, code: string): Promise<{ count: number; result?: string }> {
-  const id = client.request('execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-  const reply = await client.waitFor((m) => m.parent_header.msg_id === id && m.header.msg_type === 'execute_reply', 60_000);
-  await client.waitFor((m) => m.parent_header.msg_id === id && m.header.msg_type === 'status' && m.content.execution_state === 'idle', 60_000);
-  assert.equal(reply.content.status, 'ok', JSON.stringify(reply.content));
-  const result = client.received.find((m) => m.parent_header.msg_id === id && m.header.msg_type === 'execute_result');
-  return { count: reply.content.execution_count as number, result: (result?.content.data as Record<string, string> | undefined)?.['text/plain'] };
-}
-
 async function survives(engine: Engine): Promise<void> {
   const store = scratchDir('kg-store-');
   const records = (): string[] => readdirSync(join(store, 'kernels')).sort();
@@ -136,7 +114,7 @@ async function survives(engine: Engine): Promise<void> {
 
     const sessionQuery = `?session_id=${randomUUID()}`;
     let client = await RawKernelClient.connect(gw.url, kept, sessionQuery);
-    const first = await run(client, 'x = 41');
+    const first = await client.run('x = 41', 60_000);
     client.close();
 
     for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
@@ -150,7 +128,7 @@ async function survives(engine: Engine): Promise<void> {
       for (const id of ids) assert.deepEqual(await engine.identity(id), identities.get(id), `kernel ${id} is the same one after the gateway's ${signal}`);
       client = await RawKernelClient.connect(gw.url, kept, sessionQuery);
       try {
-        const next = await run(client, 'x + 1');
+        const next = await client.run('x + 1', 60_000);
         assert.equal(next.result, '42', `the state is kept across the gateway's ${signal}`);
         assert.ok(next.count > first.count, `execution_count goes on (${first.count} then ${next.count})`);
         // The launcher's comm port is reached again: an interrupt gets through.

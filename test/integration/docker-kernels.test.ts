@@ -6,28 +6,19 @@
 // did not list is refused with 403.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { RawKernelClient, type WireMsg } from '../helpers/raw-kernel-client.js';
-import { buildKernelImage, docker, dockerUnavailable, KERNEL_IMAGE, KERNEL_IMAGE_MOUNTS, launcherUnavailable, swarmUnavailable } from '../helpers/engines.js';
+import { buildKernelImage, docker, dockerUnavailable, KERNEL_IMAGE, KERNEL_IMAGE_MOUNTS, launcherUnavailable, swarmUnavailable, writeContainerKernelspec } from '../helpers/engines.js';
 import { jupyterDirs } from '../server/gateway-fixtures.js';
 
 const streamText = (msgs: WireMsg[]): string => msgs.filter((m) => m.header.msg_type === 'stream').map((m) => String(m.content.text)).join('');
 const ALT_IMAGE = 'kg-test-kernel:allowed';
 const MOUNTS = KERNEL_IMAGE_MOUNTS.map((m) => `${m.source}:${m.target}:ro`);
-const EG = 'enterprise_gateway.services.processproxies.docker_swarm';
 
 const skip = (await dockerUnavailable()) ?? (await launcherUnavailable());
 const skipSwarm = skip ?? (await swarmUnavailable());
 const dirs = jupyterDirs();
-
-function kernelspec(data: string, name: string, className: string, config: Record<string, unknown>): void {
-  mkdirSync(join(data, 'kernels', name), { recursive: true });
-  // Enterprise Gateway's argv runs its launch_docker.py; the gateway starts the container itself.
-  const argv = ['python', '/usr/local/share/jupyter/kernels/python_docker/scripts/launch_docker.py', '--RemoteProcessProxy.kernel-id', '{kernel_id}', '--RemoteProcessProxy.port-range', '{port_range}', '--RemoteProcessProxy.response-address', '{response_address}', '--RemoteProcessProxy.public-key', '{public_key}'];
-  writeFileSync(join(data, 'kernels', name, 'kernel.json'), JSON.stringify({ display_name: name, language: 'python', argv, metadata: { process_proxy: { class_name: `${EG}.${className}`, config } } }));
-}
 
 /** The containers (or services) labelled with this kernel id, running or not. */
 async function leftovers(kernelId: string): Promise<string[]> {
@@ -50,9 +41,9 @@ before(async () => {
   await buildKernelImage();
   await docker(['tag', KERNEL_IMAGE, ALT_IMAGE]);
   data = join(dirs.root, 'data');
-  kernelspec(data, 'py_docker', 'DockerProcessProxy', { image_name: KERNEL_IMAGE, network: 'host', mounts: MOUNTS });
-  kernelspec(data, 'py_swarm', 'DockerSwarmProcessProxy', { image_name: KERNEL_IMAGE, network: 'host', mounts: MOUNTS });
-  kernelspec(data, 'py_missing_image', 'DockerProcessProxy', { image_name: 'kg-test-no-such-image:1', network: 'host', mounts: MOUNTS });
+  writeContainerKernelspec(data, 'py_docker', 'DockerProcessProxy', { image_name: KERNEL_IMAGE, network: 'host', mounts: MOUNTS });
+  writeContainerKernelspec(data, 'py_swarm', 'DockerSwarmProcessProxy', { image_name: KERNEL_IMAGE, network: 'host', mounts: MOUNTS });
+  writeContainerKernelspec(data, 'py_missing_image', 'DockerProcessProxy', { image_name: 'kg-test-no-such-image:1', network: 'host', mounts: MOUNTS });
 });
 
 after(() => dirs.cleanup());

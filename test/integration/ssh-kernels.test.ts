@@ -6,11 +6,11 @@
 // after delete, culling and SIGTERM.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { processesMentioning, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { RawKernelClient, type WireMsg } from '../helpers/raw-kernel-client.js';
-import { DEBIAN_PYTHON, EG_DIR, EG_PYTHON_LAUNCHER, launcherUnavailable, sshUnavailable, startSshHosts, type SshHosts } from '../helpers/engines.js';
+import { launcherUnavailable, sshUnavailable, startSshHosts, writeDistributedKernelspec, type SshHosts } from '../helpers/engines.js';
 import { jupyterDirs } from '../server/gateway-fixtures.js';
 
 const streamText = (msgs: WireMsg[]): string => msgs.filter((m) => m.header.msg_type === 'stream').map((m) => String(m.content.text)).join('');
@@ -23,12 +23,7 @@ before(async () => {
   if (skip) return;
   ssh = await startSshHosts(2);
   data = join(dirs.root, 'data');
-  // Enterprise Gateway's python_distributed kernelspec, with python and the launcher where they are here.
-  const spec = JSON.parse(readFileSync(join(EG_DIR, 'kernelspecs/python_distributed/kernel.json'), 'utf8')) as { argv: string[] };
-  spec.argv[0] = DEBIAN_PYTHON;
-  spec.argv[1] = EG_PYTHON_LAUNCHER;
-  mkdirSync(join(data, 'kernels', 'py_distributed'), { recursive: true });
-  writeFileSync(join(data, 'kernels', 'py_distributed', 'kernel.json'), JSON.stringify(spec));
+  writeDistributedKernelspec(data);
 });
 
 after(async () => {
