@@ -8,7 +8,7 @@
 // node-forge's; AES is node's own. Each launch gets its own key pair (LaunchKey).
 import { createDecipheriv, generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
+import type forge from 'node-forge';
 import { LaunchPayloadError } from '../../errors.js';
 import type { ConnectionInfo } from '../connection-file.js';
 
@@ -18,6 +18,11 @@ import type { ConnectionInfo } from '../connection-file.js';
 export const LAUNCH_KEY_BITS = 1024;
 
 const generateRsa = promisify(generateKeyPair);
+
+let forgeModule: Promise<typeof forge> | undefined;
+/** node-forge (several MiB) is loaded at the first remote launch: a gateway whose kernels are
+ *  all local never needs it. */
+const loadForge = (): Promise<typeof forge> => (forgeModule ??= import('node-forge').then((m) => m.default));
 
 /** A fresh RSA key pair for one launch. */
 export class LaunchKey {
@@ -35,7 +40,8 @@ export class LaunchKey {
       publicKeyEncoding: { type: 'spki', format: 'der' },
       privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     });
-    return new LaunchKey(publicKey.toString('base64'), forge.pki.privateKeyFromPem(privateKey), LAUNCH_KEY_BITS / 8);
+    const { pki } = await loadForge();
+    return new LaunchKey(publicKey.toString('base64'), pki.privateKeyFromPem(privateKey), LAUNCH_KEY_BITS / 8);
   }
 
   /** The AES key the launcher wrapped, or undefined when this key did not wrap it. */
