@@ -297,7 +297,9 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     this.live.add(kernel);
     // availability_mode: a record from the moment the process exists, so that a gateway killed
     // during the launch leaves the next one a kernel to end, not one nobody knows of.
-    if (this.opts.persistence) kernel.once('process-up', () => this.persist(kernel, null, true));
+    // A restart's new process is written down as soon as it exists too, or a gateway killed
+    // while it starts would leave a record naming the old one.
+    if (this.opts.persistence) kernel.on('process-up', () => this.persist(kernel, null, kernel.state === 'launching'));
     kernel.once('ending', () => {
       void kernel.shutdown().finally(() => {
         this.live.delete(kernel);
@@ -494,7 +496,10 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     }
     await Promise.all(
       records.map(async (record) => {
-        const kernel = await this.attach(record, true);
+        // Replication: the other gateways serve these kernels too, so a start-up only attaches
+        // them (hydrates), as a request would; it takes over none, pool kernels included.
+        if (persistence.mode === 'replication' && record.warmPool !== null) return;
+        const kernel = await this.attach(record, persistence.mode !== 'replication');
         if (!kernel) return void report.dropped.push(record.id);
         report.adopted.push(kernel);
       }),

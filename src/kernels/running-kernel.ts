@@ -94,7 +94,7 @@ export interface RunningKernelEvents {
   restarting: [reason: RestartReason];
   /** A restart brought up a new process (the kernel store records it). */
   relaunched: [];
-  /** The first launch's process exists (it has not answered yet). */
+  /** A launch's or restart's process exists (it has not answered yet). */
   'process-up': [];
   /** Given up on after too many deaths: clients should see `status: dead`. */
   dead: [];
@@ -345,7 +345,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     void launched.ended.then((end) => this.onProcessEnd(launch, end));
     this.useChannels(launched.connectionInfo);
     // The process exists from here on: the kernel store can name it before it answers.
-    if (this.lifecycle === 'launching') this.emit('process-up');
+    this.emit('process-up');
     const exitedEarly = launched.ended.then((end) => {
       throw end.error ?? new KernelExitedEarlyError(`Kernel "${this.name}" exited during start-up (exit code ${end.code ?? end.signal})`);
     });

@@ -308,10 +308,16 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     }
   };
 
+  // A start-up that fails after re-adoption must not end the kernels it was to serve again:
+  // with a mode set they are left for the next gateway, as at SIGTERM.
+  const abandonKernels = async (): Promise<void> => {
+    if (kernels.availabilityMode) await kernels.detachAll();
+    else await kernels.shutdownAll(true);
+  };
   try {
     await personality.init?.();
   } catch (err) {
-    await kernels.shutdownAll(true);
+    await abandonKernels();
     await responses.close();
     throw new StartupError(`Start-up failed: ${(err as Error).message}`, { cause: err });
   }
@@ -323,8 +329,10 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
   try {
     port = await listenWithRetries(app, cfg.ip, cfg.port, cfg.port_retries, log);
   } catch (err) {
+    // Left first with a mode set: the personality's shutdown would end notebook-http's pool.
+    if (kernels.availabilityMode) await kernels.detachAll();
     await personality.shutdown?.();
-    await kernels.shutdownAll(true);
+    if (!kernels.availabilityMode) await kernels.shutdownAll(true);
     await responses.close();
     throw err instanceof StartupError ? err : new StartupError(`Could not listen on ${cfg.ip}:${cfg.port}: ${(err as Error).message}`, { cause: err });
   }

@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { kernelPids, processAlive, processesMentioning, scratchDir, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
+import { kernelPids, launchGatewayProcess, processAlive, processesMentioning, scratchDir, startGateway, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { RawKernelClient } from '../helpers/raw-kernel-client.js';
 
 const store = scratchDir('kg-store-');
@@ -219,4 +220,53 @@ test('standalone: a kernel still starting when the gateway is killed is ended by
   assert.deepEqual(records(root), []);
   assert.ok(!existsSync(record.description.connectionFile), 'and removes its connection file');
   assert.deepEqual(await listed(gw), []);
+});
+
+test('standalone: a gateway whose start-up fails leaves the re-adopted kernels running; a restart killed halfway leaves no process behind', { timeout: 180_000 }, async (t) => {
+  const root = scratchDir('kg-store-');
+  // A kernel that starts at once the first time and takes a minute when restarted.
+  const data = scratchDir('kg-avail-specs-');
+  const marker = join(data, 'started-once');
+  mkdirSync(join(data, 'kernels', 'slow_restart'), { recursive: true });
+  const script = `if [ -e '${marker}' ]; then sleep 60; fi; touch '${marker}'; exec /usr/bin/python3 -m ipykernel_launcher -f "$0"`;
+  writeFileSync(join(data, 'kernels', 'slow_restart', 'kernel.json'), JSON.stringify({ display_name: 'slow_restart', language: 'python', argv: ['/bin/bash', '-c', script, '{connection_file}'] }));
+  const env = { JUPYTER_PATH: data };
+  let gw = await gateway(root, [], env);
+  const busy = createServer();
+  t.after(async () => {
+    busy.close();
+    await gw.stop('SIGKILL');
+  });
+  const id = await startKernel(gw);
+  const pids = (await kernelPids(id)).sort();
+  assert.equal(await gw.stop('SIGTERM'), 0);
+
+  // The next gateway re-adopts the kernel, then cannot listen: it must not take the kernel down with it.
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = (busy.address() as AddressInfo).port;
+  const args = ['--KernelGatewayApp.availability_mode=standalone', `--KernelGatewayApp.persistence_root=${root}`, `--KernelGatewayApp.port=${port}`, '--KernelGatewayApp.port_retries=0', '--KernelGatewayApp.ip=127.0.0.1'];
+  await assert.rejects(launchGatewayProcess(args, { ...process.env, JUPYTER_RUNTIME_DIR: runtimeDir, ...env }), /exited \(1\)[^]*re-adopted 1 kernel/);
+  for (const pid of pids) assert.ok(processAlive(pid), `kernel ${id} (pid ${pid}) outlived the failed start-up`);
+  assert.deepEqual(records(root), [`${id}.json`]);
+
+  gw = await gateway(root, [], env);
+  assert.match(gw.logs(), /re-adopted 1 kernel\(s\)/, gw.logs());
+  assert.equal((await fetch(`${gw.url}/api/kernels/${id}`, { method: 'DELETE' })).status, 204);
+
+  // A restart whose new process is still starting when the gateway is killed: its record names
+  // the new process, so the next gateway ends it (it does not answer) instead of leaking it.
+  const slow = await fetch(`${gw.url}/api/kernels`, { method: 'POST', body: JSON.stringify({ name: 'slow_restart' }) });
+  assert.equal(slow.status, 201, await slow.clone().text());
+  const slowId = ((await slow.json()) as { id: string }).id;
+  const before = JSON.parse(readFileSync(join(root, 'kernels', `${slowId}.json`), 'utf8')) as { description: { pid: number } };
+  const restarting = fetch(`${gw.url}/api/kernels/${slowId}/restart`, { method: 'POST' }).catch((err: Error) => err);
+  const newPid = (): number => (JSON.parse(readFileSync(join(root, 'kernels', `${slowId}.json`), 'utf8')) as { description: { pid: number } }).description.pid;
+  assert.ok(await waitFor(() => newPid() !== before.description.pid, 30_000, 50), 'the record names the restart\'s new process');
+  const pid = newPid();
+  await gw.stop('SIGKILL');
+  await restarting;
+  assert.ok(processAlive(pid), 'the new process outlives the killed gateway');
+  gw = await gateway(root, [], env);
+  assert.ok(await waitFor(() => !processAlive(pid), 30_000, 100), 'the next gateway ends it');
+  assert.deepEqual(records(root), []);
 });

@@ -104,7 +104,11 @@ export class DistributedProvisioner extends RemoteProvisioner {
     if (typeof host !== 'string' || !this.options.balancer.knows(host) || !pgid || pgid <= 1) return undefined;
     const group = `-${pgid}`;
     const marker = `kg-watching-${randomUUID()}`;
-    const command = `kill -0 -- ${group} 2>/dev/null || exit ${GONE}; echo ${marker}; while kill -0 -- ${group} 2>/dev/null; do sleep 1; done`;
+    // The group's leader must be this kernel's launcher (its arguments name the kernel id): a
+    // record naming some other process group of remote_user's is not taken, nor later killed.
+    if (!/^[A-Za-z0-9-]{1,128}$/.test(request.kernelId)) return undefined;
+    const ours = `ps -o args= -p ${pgid} 2>/dev/null | grep -qF -- ${request.kernelId}`;
+    const command = `kill -0 -- ${group} 2>/dev/null && ${ours} || exit ${GONE}; echo ${marker}; while kill -0 -- ${group} 2>/dev/null; do sleep 1; done`;
     let started: StartedRemote | undefined;
     try {
       started = await this.tryHost(host, command, marker, request.log);

@@ -111,7 +111,8 @@ export class NotebookHttpPersonality implements Personality {
     await this.pool.start();
     // Kernels re-adopted from the kernel store (availability_mode) that took no seat (another
     // seed notebook's, or more than the pool's size) would be unreachable here: they end.
-    const strays = this.ctx.kernels.list().filter((k) => !this.pool.has(k));
+    // In replication the other gateways' pools may be serving them: only a standalone start ends them.
+    const strays = this.ctx.kernels.availabilityMode === 'replication' ? [] : this.ctx.kernels.list().filter((k) => !this.pool.has(k));
     if (strays.length) this.ctx.log.info(`Ending ${strays.length} re-adopted kernel(s) the notebook API's pool does not use (another seed notebook's, or beyond prespawn_count)`);
     await Promise.all(strays.map((k) => this.ctx.kernels.shutdown(k.id, true)));
   }
