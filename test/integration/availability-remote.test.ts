@@ -132,8 +132,10 @@ async function survives(engine: Engine): Promise<void> {
         assert.equal(next.result, '42', `the state is kept across the gateway's ${signal}`);
         assert.ok(next.count > first.count, `execution_count goes on (${first.count} then ${next.count})`);
         // The launcher's comm port is reached again: an interrupt gets through.
-        const sleeping = client.request('execute_request', { code: 'import time\ntime.sleep(60)', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-        await client.waitFor((m) => m.parent_header.msg_id === sleeping && m.header.msg_type === 'status' && m.content.execution_state === 'busy', 30_000);
+        // Interrupted once the cell runs: a SIGINT that lands before it (after `busy`) is
+        // reported outside the cell and the sleep would go on.
+        const sleeping = client.request('execute_request', { code: "import time\nprint('sleeping', flush=True)\ntime.sleep(60)", silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+        await client.waitFor((m) => m.parent_header.msg_id === sleeping && m.header.msg_type === 'stream' && String(m.content.text).includes('sleeping'), 30_000);
         assert.equal((await fetch(`${gw.url}/api/kernels/${kept}/interrupt`, { method: 'POST' })).status, 204);
         const interrupted = await client.waitFor((m) => m.parent_header.msg_id === sleeping && m.header.msg_type === 'execute_reply', 30_000);
         assert.equal(interrupted.content.ename, 'KeyboardInterrupt', `interrupted through the launcher after the gateway's ${signal}`);
