@@ -13,7 +13,7 @@ import type { BalancingAlgorithm } from '../kernels/provisioners/host-balancer.j
 import { userInfo } from 'node:os';
 import { KernelSpecManager } from '../kernels/kernelspecs.js';
 import { runtimeDir, userDataDir } from '../kernels/jupyter-paths.js';
-import { FileKernelStore, type KernelStore } from '../kernels/persistence/kernel-store.js';
+import { FileKernelStore, isRecordId, type KernelStore } from '../kernels/persistence/kernel-store.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { codeCells, loadNotebook, type Notebook } from '../kernels/notebook.js';
@@ -232,7 +232,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: PinoL
     if (!match) return;
     const id = match[1];
     if (id === undefined) return method === 'GET' ? kernels.hydrateAll() : undefined; // the listing shows every kernel of the store
-    if (id && /^[\w-]{1,128}$/.test(id)) await kernels.hydrate(id);
+    if (isRecordId(id)) await kernels.hydrate(id);
   };
   if (mode === 'replication') app.addHook('onRequest', async (req) => hydrateFor(req.url, req.method));
 

@@ -30,6 +30,9 @@ export interface KernelStore {
 
 /** Ids are the names of files: nothing but a kernel or session id's characters. */
 const RECORD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Whether `id` can name a record: also safe in a path, a URL segment or a shell word. */
+export const isRecordId = (id: string): boolean => RECORD_ID.test(id);
 const SUFFIX = '.json';
 
 export class FileKernelStore implements KernelStore {

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { LaunchRequest, ProcessDescription, ProcessEnd, ReattachRequest } from './provisioner.js';
 import { launchArgv, launchEnvironment, RemoteProvisioner, type LaunchParameters, type RemoteContext, type StartedRemote } from './remote-provisioner.js';
 import { remoteCommand } from './ssh-command.js';
+import { isRecordId } from '../persistence/kernel-store.js';
 import type { HostBalancer } from './host-balancer.js';
 import { KernelLaunchError, ProvisionerConfigError } from '../../errors.js';
 
@@ -106,7 +107,7 @@ export class DistributedProvisioner extends RemoteProvisioner {
     const marker = `kg-watching-${randomUUID()}`;
     // The group's leader must be this kernel's launcher (its arguments name the kernel id): a
     // record naming some other process group of remote_user's is not taken, nor later killed.
-    if (!/^[A-Za-z0-9-]{1,128}$/.test(request.kernelId)) return undefined;
+    if (!isRecordId(request.kernelId)) return undefined;
     const ours = `ps -o args= -p ${pgid} 2>/dev/null | grep -qF -- ${request.kernelId}`;
     const command = `kill -0 -- ${group} 2>/dev/null && ${ours} || exit ${GONE}; echo ${marker}; while kill -0 -- ${group} 2>/dev/null; do sleep 1; done`;
     let started: StartedRemote | undefined;
