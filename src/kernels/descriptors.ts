@@ -7,13 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
-/** What one kernel's channels hold: 11 ZeroMQ sockets of one fd each (shell, control and stdin,
- *  each with the 2 inproc sockets of its event monitor; iopub; heartbeat) and 5 TCP connections. */
-export const FDS_PER_KERNEL_CHANNELS = 16;
+/** What one kernel's channels hold: 7 ZeroMQ sockets of one fd each (shell, control, stdin with
+ *  the 2 inproc sockets of its event monitor, iopub, heartbeat) and 5 TCP connections. */
+export const FDS_PER_KERNEL_CHANNELS = 12;
 
 /** What one kernel start may hold at its peak: its channels, and while it starts the 5 ports
  *  probed (more if one is rejected), the connection file, spawn's pipe. */
-export const FDS_PER_KERNEL_START = 24;
+export const FDS_PER_KERNEL_START = FDS_PER_KERNEL_CHANNELS + 8;
 
 /** Kept free for clients (HTTP requests, websockets, log files): no kernel start eats into them. */
 export const FDS_KEPT_FREE = 32;

@@ -2,6 +2,7 @@
 // for iopub (subscribed to everything) and a REQ socket for the heartbeat. Frames are
 // signed on the way out and verified on the way in; a bad message is dropped and logged.
 // All five are made at once, so a kernel either gets every socket it needs or fails to start.
+// Only stdin's connection is watched (a socket monitor, 2 more ZeroMQ sockets): see whenConnected.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Dealer, Request, Subscriber, context as zmqContext, type Socket } from 'zeromq';
@@ -24,7 +25,7 @@ let contextPrepared = false;
 
 /**
  * Lifts ZeroMQ's own socket cap (ZMQ_MAX_SOCKETS, 1023 on zeromq.js's global context: 93
- * kernels at 11 sockets each) to the open-file limit, so that the fd limit, which the operator
+ * kernels at 11 sockets each, as kernels had when all three DEALERs were monitored) to the open-file limit, so that the fd limit, which the operator
  * controls, is what binds: every ZeroMQ socket holds at least one fd, so the process runs out of
  * fds before it could reach this many sockets. libzmq reads the cap when the context makes its
  * first socket, so this runs before any.
@@ -52,7 +53,8 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
   /** Channels whose last send timed out: sends fail at once until the kernel reads again. */
   private readonly stalled = new Set<RequestChannel>();
   private closed = false;
-  private readonly handshaken = new Set<RequestChannel>();
+  /** Whether stdin is connected to the kernel now. */
+  private stdinConnected = false;
   private connectWaiters: (() => void)[] = [];
   /** The heartbeat socket, and the beat in flight. */
   private readonly hb: Request;
@@ -87,17 +89,19 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
       const routingId = `gw-${randomUUID()}`;
       const dealer = (): Dealer => make(() => new Dealer({ linger: 0, immediate: false, routingId }));
       this.dealers = { shell: dealer(), control: dealer(), stdin: dealer() };
-      // Each DEALER reconnects on its own after the kernel binds (or rebinds after a restart);
-      // until stdin's handshake is done the kernel drops input_request silently, so readiness
-      // waits for all three. (Each monitor is 2 more ZeroMQ sockets.)
-      for (const channel of ['shell', 'control', 'stdin'] as const) {
-        const events = this.dealers[channel].events;
-        events.on('handshake', () => {
-          this.handshaken.add(channel);
-          if (this.handshaken.size === 3) for (const wake of this.connectWaiters.splice(0)) wake();
-        });
-        events.on('disconnect', () => this.handshaken.delete(channel));
-      }
+      // Each DEALER reconnects on its own after the kernel binds (or rebinds after a restart).
+      // What shell and control send waits in their queues until then (immediate: false), but
+      // the kernel's stdin ROUTER drops an input_request for a peer not yet connected, silently:
+      // so stdin's connection is the one readiness waits for, and the only one monitored. (A
+      // monitor is 2 more ZeroMQ sockets, with their memory: at 100 kernels under load, monitors
+      // on all three held about 35 MiB more than on stdin alone. zeromq.js cannot stop one
+      // before its socket closes, so it stays for the socket's life.)
+      const stdinEvents = this.dealers.stdin.events;
+      stdinEvents.on('handshake', () => {
+        this.stdinConnected = true;
+        for (const wake of this.connectWaiters.splice(0)) wake();
+      });
+      stdinEvents.on('disconnect', () => (this.stdinConnected = false));
       this.dealers.shell.connect(endpoint(info, info.shell_port));
       this.dealers.control.connect(endpoint(info, info.control_port));
       this.dealers.stdin.connect(endpoint(info, info.stdin_port));
@@ -178,9 +182,10 @@ export class KernelChannels extends EventEmitter<KernelChannelsEvents> {
     }
   }
 
-  /** Resolves true once shell, control and stdin are all connected to the kernel (false on timeout). */
+  /** Resolves true once stdin is connected to the kernel (false on timeout): the caller has seen
+   *  the kernel answer on shell, and control's sends queue until it connects. */
   whenConnected(timeoutMs: number): Promise<boolean> {
-    if (this.handshaken.size === 3) return Promise.resolve(true);
+    if (this.stdinConnected) return Promise.resolve(true);
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);

@@ -385,7 +385,7 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
       channels.off('message', onIopub);
       if (replied && sawIopub) {
         if (!(await channels.whenConnected(Math.max(1, Math.min(CHANNELS_CONNECT_MS, deadline - Date.now()))))) {
-          throw new KernelChannelsUnreachableError(`Kernel "${this.name}" answered on shell but not all of control and stdin could be reached`);
+          throw new KernelChannelsUnreachableError(`Kernel "${this.name}" answered on shell but its stdin channel could not be reached`);
         }
         if (this.executionState === 'starting') this.executionState = 'idle';
         return;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { kernelPids, processesMentioning, startGateway, waitFor } from '../helpers/gateway-process.js';
 import { RawKernelClient } from '../helpers/raw-kernel-client.js';
 
-/** About 16 fds a kernel: room for a handful of kernels besides the gateway's own. */
+/** About 12 fds a kernel: room for a handful of kernels besides the gateway's own. */
 const OPEN_FILE_LIMIT = 200;
 const MAX_STARTS = 40;
 const DELETED = 4;
