@@ -55,6 +55,12 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const GATEWAY_BIN = join(ROOT, 'bin', 'kernel-gateway.js');
 
 /** Environment shared by every system's kernels: a private IPython dir, no debugger chatter. */
+/** KG_BENCH_GATEWAY_NODE_ARGS: node options for this gateway's process only, e.g. a profile
+ *  (`--cpu-prof --cpu-prof-dir=/tmp/prof`, `--heap-prof`), split on spaces (development). */
+function gatewayNodeArgs(): string[] {
+  return (process.env.KG_BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 export function kernelBaseEnv(root: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, IPYTHONDIR: join(root, 'ipython'), PYDEVD_DISABLE_FILE_VALIDATION: '1' };
   for (const k of Object.keys(env)) if (k.startsWith('KG_')) delete env[k];
@@ -230,7 +236,7 @@ export class GatewaySystem extends HttpServerSystem {
 
   protected command(port: number): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
     const env = { ...kernelBaseEnv(this.root), JUPYTER_RUNTIME_DIR: join(this.dir, 'runtime'), ...this.extraEnv };
-    return { cmd: process.execPath, args: [this.bin, `--port=${port}`, '--ip=127.0.0.1', '--port_retries=0', ...this.extraArgs], env };
+    return { cmd: process.execPath, args: [...gatewayNodeArgs(), this.bin, `--port=${port}`, '--ip=127.0.0.1', '--port_retries=0', ...this.extraArgs], env };
   }
 
   /** The operator's status document (/api/gateway/status). */

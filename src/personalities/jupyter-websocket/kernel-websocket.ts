@@ -6,6 +6,7 @@
 // the client told) until its socket drains. A client that reads nothing at all is closed by
 // the websocket keepalive (server/connections.ts); one that reads slowly is not. Nobody else waits for it, and the gateway's memory stays bounded.
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { makeMessage, CLIENT_CHANNELS, type Channel } from '../../protocol/message.js';
 import { RawMessage } from '../../protocol/wire.js';
@@ -32,6 +33,8 @@ export class ClientConnection {
   /** Messages held back while the socket has more than HIGH_WATER bytes unsent. */
   private backlog?: SessionReplayBuffer;
   private drainTimer?: NodeJS.Timeout;
+  /** Whether this turn's frames are being gathered into one write (see gatherWrites). */
+  private gathering = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -64,6 +67,7 @@ export class ClientConnection {
       shared?.set(this.format, cached);
     }
     const { frame, joined } = cached;
+    this.gatherWrites();
     if (joined) {
       this.ws.send(joined, { binary: frame.binary });
       return;
@@ -71,6 +75,24 @@ export class ClientConnection {
     // A large message goes out as websocket fragments of its parts: no copy of the output.
     const last = frame.parts.length - 1;
     frame.parts.forEach((part, i) => this.ws.send(part, { binary: frame.binary, fin: i === last }));
+  }
+
+  /**
+   * Frames sent in one turn of the event loop (the kernel's messages come in bursts: an execute's
+   * status, input, result, status and reply) go out in one write to the TCP socket, not a
+   * syscall each: the socket is corked for the rest of the turn and uncorked on the next tick,
+   * before any I/O, so nothing waits longer. (ws corks each frame itself; corks nest.)
+   */
+  private gatherWrites(): void {
+    if (this.gathering) return;
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (!socket || socket.destroyed) return;
+    this.gathering = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.gathering = false;
+      socket.uncork();
+    });
   }
 
   private startBacklog(): void {
