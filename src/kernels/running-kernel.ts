@@ -79,8 +79,11 @@ interface Launch extends LaunchedProcess {
   over: boolean;
 }
 
-/** How long a kernel that answers on shell may take to accept all its other channels. */
+/** How long a kernel that answers on shell may take to accept its stdin channel. */
 const CHANNELS_CONNECT_MS = 10_000;
+/** How long readiness waits, after a kernel_info_reply, for the iopub message of that request
+ *  before it asks again (the message is lost if the SUB socket was not connected yet). */
+const IOPUB_AFTER_REPLY_MS = 20;
 
 /** 'requested': REST restart (the client knows); 'died': the automatic restart after a death. */
 export type RestartReason = 'requested' | 'died';
@@ -367,8 +370,11 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
     while (Date.now() < deadline && !this.isEnding && !launch.over) {
       const msg = makeMessage('kernel_info_request', {}, this.session);
       let sawIopub = false;
+      let iopubArrived = (): void => undefined;
       const onIopub = (channel: Channel, m: RawMessage): void => {
-        if (channel === 'iopub' && m.parentMsgId === msg.header.msg_id) sawIopub = true;
+        if (channel !== 'iopub' || m.parentMsgId !== msg.header.msg_id) return;
+        sawIopub = true;
+        iopubArrived();
       };
       channels.on('message', onIopub);
       const reply = new Promise<boolean>((resolve) => {
@@ -381,7 +387,18 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
       await channels.send('shell', RawMessage.fromMessage(msg)).catch(() => undefined);
       const replied = await reply;
       this.pending.delete(msg.header.msg_id);
-      if (replied && !sawIopub) await new Promise((r) => setTimeout(r, 50));
+      // The reply came; its iopub status follows at once if the SUB socket is connected, and
+      // never if it was not yet (PUB drops messages for absent subscribers): wait for it only
+      // briefly, then ask again.
+      if (replied && !sawIopub) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, IOPUB_AFTER_REPLY_MS);
+          iopubArrived = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
       channels.off('message', onIopub);
       if (replied && sawIopub) {
         if (!(await channels.whenConnected(Math.max(1, Math.min(CHANNELS_CONNECT_MS, deadline - Date.now()))))) {
