@@ -54,13 +54,14 @@ export interface SystemUnderTest {
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const GATEWAY_BIN = join(ROOT, 'bin', 'kernel-gateway.js');
 
-/** Environment shared by every system's kernels: a private IPython dir, no debugger chatter. */
-/** KG_BENCH_GATEWAY_NODE_ARGS: node options for this gateway's process only, e.g. a profile
- *  (`--cpu-prof --cpu-prof-dir=/tmp/prof`, `--heap-prof`), split on spaces (development). */
+/** KG_BENCH_GATEWAY_NODE_ARGS: node options for the gateways' processes (this one, a
+ *  --baseline build and figure variants alike, each writing its own file by pid), e.g. a
+ *  profile (`--cpu-prof --cpu-prof-dir=/tmp/prof`, `--heap-prof`), split on spaces. */
 function gatewayNodeArgs(): string[] {
   return (process.env.KG_BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
+/** Environment shared by every system's kernels: a private IPython dir, no debugger chatter. */
 export function kernelBaseEnv(root: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, IPYTHONDIR: join(root, 'ipython'), PYDEVD_DISABLE_FILE_VALIDATION: '1' };
   for (const k of Object.keys(env)) if (k.startsWith('KG_')) delete env[k];

@@ -367,46 +367,56 @@ export class RunningKernel extends EventEmitter<RunningKernelEvents> {
   /** kernel_info_request until both the shell reply and an iopub message have arrived. */
   private async waitReady(launch: Launch, deadline: number): Promise<void> {
     const channels = this.channels!;
-    while (Date.now() < deadline && !this.isEnding && !launch.over) {
-      const msg = makeMessage('kernel_info_request', {}, this.session);
-      let sawIopub = false;
-      let iopubArrived = (): void => undefined;
-      const onIopub = (channel: Channel, m: RawMessage): void => {
-        if (channel !== 'iopub' || m.parentMsgId !== msg.header.msg_id) return;
-        sawIopub = true;
-        iopubArrived();
-      };
-      channels.on('message', onIopub);
-      const reply = new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), Math.min(1000, Math.max(1, deadline - Date.now())));
-        this.pending.set(msg.header.msg_id, () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
-      await channels.send('shell', RawMessage.fromMessage(msg)).catch(() => undefined);
-      const replied = await reply;
-      this.pending.delete(msg.header.msg_id);
-      // The reply came; its iopub status follows at once if the SUB socket is connected, and
-      // never if it was not yet (PUB drops messages for absent subscribers): wait for it only
-      // briefly, then ask again.
-      if (replied && !sawIopub) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, IOPUB_AFTER_REPLY_MS);
-          iopubArrived = () => {
+    // Any iopub message answering any of these requests proves the SUB socket connected, even
+    // one that comes late, after the next request went out.
+    const asked = new Set<string>();
+    let sawIopub = false;
+    let replied = false;
+    let iopubArrived = (): void => undefined;
+    const onIopub = (channel: Channel, m: RawMessage): void => {
+      const parent = m.parentMsgId;
+      if (channel !== 'iopub' || parent === undefined || !asked.has(parent)) return;
+      sawIopub = true;
+      iopubArrived();
+    };
+    channels.on('message', onIopub);
+    try {
+      while (Date.now() < deadline && !this.isEnding && !launch.over) {
+        const msg = makeMessage('kernel_info_request', {}, this.session);
+        asked.add(msg.header.msg_id);
+        const reply = new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), Math.min(1000, Math.max(1, deadline - Date.now())));
+          this.pending.set(msg.header.msg_id, () => {
             clearTimeout(timer);
-            resolve();
-          };
+            resolve(true);
+          });
         });
-      }
-      channels.off('message', onIopub);
-      if (replied && sawIopub) {
-        if (!(await channels.whenConnected(Math.max(1, Math.min(CHANNELS_CONNECT_MS, deadline - Date.now()))))) {
-          throw new KernelChannelsUnreachableError(`Kernel "${this.name}" answered on shell but its stdin channel could not be reached`);
+        await channels.send('shell', RawMessage.fromMessage(msg)).catch(() => undefined);
+        if (await reply) replied = true;
+        this.pending.delete(msg.header.msg_id);
+        // The reply came; its iopub status follows at once if the SUB socket is connected, and
+        // never if it was not yet (PUB drops messages for absent subscribers): wait for it only
+        // briefly, then ask again.
+        if (replied && !sawIopub) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, IOPUB_AFTER_REPLY_MS);
+            iopubArrived = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          iopubArrived = () => undefined;
         }
-        if (this.executionState === 'starting') this.executionState = 'idle';
-        return;
+        if (replied && sawIopub) {
+          if (!(await channels.whenConnected(Math.max(1, Math.min(CHANNELS_CONNECT_MS, deadline - Date.now()))))) {
+            throw new KernelChannelsUnreachableError(`Kernel "${this.name}" answered on shell but its stdin channel could not be reached`);
+          }
+          if (this.executionState === 'starting') this.executionState = 'idle';
+          return;
+        }
       }
+    } finally {
+      channels.off('message', onIopub);
     }
     if (launch.over) return; // exitedEarly reports it
     if (this.isEnding) throw new KernelLaunchError(`Kernel ${this.id} was shut down while starting`);

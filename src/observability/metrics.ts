@@ -9,7 +9,7 @@ export const registry = new Registry();
 // The process's own figures under their usual names (process_cpu_seconds_total, nodejs_*), as
 // Prometheus clients export them everywhere. The event-loop lag histogram samples on a timer:
 // prom-client's 10 ms woke an idle gateway 100 times a second (about 2% of a core); 100 ms
-// still sees any stall that matters to a client.
+// still catches stalls of about 100 ms and more.
 collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
 
 const counter = <T extends string>(config: CounterConfiguration<T>): Counter<T> => new Counter({ ...config, registers: [registry] });

@@ -30,7 +30,7 @@ export class DirectKernelClient {
   }
 
   async connected(timeoutMs = 30_000): Promise<void> {
-    if (!(await this.channels.whenConnected(timeoutMs))) throw new Error('the kernel did not accept connections on shell, control and stdin in time');
+    if (!(await this.channels.whenConnected(timeoutMs))) throw new Error('the kernel did not accept the stdin connection in time');
   }
 
   /** Sends a request; returns its msg_id. */

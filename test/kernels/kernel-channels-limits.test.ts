@@ -1,6 +1,6 @@
 // A kernel's ZeroMQ sockets against the process's limits, in a child process under `ulimit -n`
 // (no kernels needed: the sockets connect to a TCP listener that never answers). ZeroMQ's own
-// cap of 1023 sockets (93 kernels) no longer binds; out of fds, opening a kernel's channels
+// cap of 1023 sockets (146 kernels at 7 sockets each) no longer binds; out of fds, opening a kernel's channels
 // fails with OutOfFileDescriptorsError and leaves nothing open, the channels already open beat
 // (false) without throwing, and all of it closes and frees its fds.
 import { after, before, test } from 'node:test';
