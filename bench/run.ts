@@ -6,7 +6,7 @@
 // --update-readme (rewrite bench/README.md's results section of this mode, quick or full),
 // --baseline=REV (also measure this gateway as built from git revision REV, interleaved).
 // KG_BENCH_FIG9=kernels,rounds,seconds sizes figure 9 down for development (e.g. 10,1,10).
-// KG_BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles this gateway's process.
+// KG_BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the gateways' processes.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';

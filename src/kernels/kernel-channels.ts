@@ -42,6 +42,8 @@ export function prepareZmqContext(): number {
 
 /** Frames up to this size are copied out of ZeroMQ's memory as they arrive (see ownCopy). */
 const COPY_FRAMES_UP_TO = 64 * 1024;
+/** zeromq.js copies frames up to this size itself (zero_copy_threshold in its incoming_msg.cc). */
+const ZEROMQ_COPIES_UP_TO = 128;
 
 /**
  * zeromq.js hands over a received frame above 128 bytes without copying it: the Buffer points
@@ -54,7 +56,7 @@ const COPY_FRAMES_UP_TO = 64 * 1024;
  * large ones (outputs) have allocations of their own and are kept as they are.
  */
 function ownCopy(frame: Buffer): Buffer {
-  return frame.length <= COPY_FRAMES_UP_TO ? Buffer.from(frame) : frame;
+  return frame.length > ZEROMQ_COPIES_UP_TO && frame.length <= COPY_FRAMES_UP_TO ? Buffer.from(frame) : frame;
 }
 
 export interface KernelChannelsEvents {
